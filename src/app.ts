@@ -1,0 +1,100 @@
+// buildApp(deps): registers plugins and routes in a fixed order (external,
+// then application decorators, then routes). It never listens: server.ts
+// does, and tests drive it with app.inject.
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AppDeps } from './deps.ts';
+import { registerErrorHandlers } from './plugins/errors.ts';
+import { loggerOptions } from './plugins/logging.ts';
+import { registerSession } from './plugins/session.ts';
+import { registerLoginApi } from './routes/api/v1/login.ts';
+import { errorSchema, memberSchema } from './routes/api/v1/schemas.ts';
+import { registerAssets } from './routes/assets.ts';
+import { registerOps } from './routes/ops.ts';
+import { registerLoginPages } from './routes/web/login.ts';
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface BuildOptions {
+  /** Fastify logger options; false for silence. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(
+  deps: AppDeps,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // External plugins.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...deps.captcha.widget.cspOrigins],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", ...deps.captcha.widget.cspOrigins],
+        frameSrc: deps.captcha.widget.cspOrigins.length
+          ? deps.captcha.widget.cspOrigins
+          : ["'none'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Autogestión API',
+        version: '1.0.0',
+        description:
+          'JSON API of the member portal for the mobile app. Errors answer {"error": {"code", "message", "fields"}} with Spanish messages.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+      },
+    },
+    hideUntagged: true,
+  });
+  app.addSchema(errorSchema);
+  app.addSchema(memberSchema);
+
+  // Application decorators and hooks.
+  registerErrorHandlers(app);
+  registerSession(app, deps);
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store');
+    reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+  });
+
+  // Routes.
+  await registerAssets(app);
+  registerOps(app, deps);
+  registerLoginPages(app, deps);
+  registerLoginApi(app, deps);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

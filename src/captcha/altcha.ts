@@ -1,0 +1,109 @@
+// ALTCHA: a self-hosted proof of work. The server signs each challenge with
+// a key derived from APP_SECRET; a solved challenge is accepted once, the
+// used signatures kept in the database so every instance refuses a replay.
+import { type Challenge, createChallenge, type Payload, verifySolution } from 'altcha-lib';
+import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
+import type { Clock } from '../auth/clock.ts';
+import { keyedHash } from '../auth/secrets.ts';
+import type { Database } from '../db/schema.ts';
+import type { Captcha, CaptchaCheck, CaptchaVerdict } from './port.ts';
+
+export const ALTCHA_CHALLENGE_MINUTES = 10;
+const ALGORITHM = 'PBKDF2/SHA-256';
+
+export interface AltchaOptions {
+  db: Database;
+  clock: Clock;
+  secret: string;
+  /** PBKDF2 iterations per guess (ADR 005); the counter is drawn up to this many guesses. */
+  cost: number;
+  maxCounter?: number;
+}
+
+export class AltchaCaptcha implements Captcha {
+  readonly provider = 'altcha';
+  readonly widget = {
+    scripts: [{ src: '/assets/altcha/altcha.min.js', module: true }],
+    fieldName: 'altcha',
+    cspOrigins: [],
+  };
+  readonly #hmacSecret: string;
+
+  constructor(private readonly options: AltchaOptions) {
+    this.#hmacSecret = keyedHash(options.secret, 'altcha', 'challenge-signature');
+  }
+
+  async createChallenge(): Promise<Challenge> {
+    const now = this.options.clock.now();
+    return createChallenge({
+      algorithm: ALGORITHM,
+      cost: this.options.cost,
+      deriveKey: pbkdf2,
+      expiresAt: new Date(now.getTime() + ALTCHA_CHALLENGE_MINUTES * 60_000),
+      hmacSignatureSecret: this.#hmacSecret,
+      counter: randomCounter(this.options.maxCounter ?? 50),
+    });
+  }
+
+  async verify(check: CaptchaCheck): Promise<CaptchaVerdict> {
+    if (!check.response) return 'missing';
+    const payload = decodePayload(check.response);
+    if (!payload) return 'failed';
+    const signature = payload.challenge.signature;
+    const expiresAt = payload.challenge.parameters.expiresAt;
+    if (!signature || typeof expiresAt !== 'number') return 'failed';
+    if (expiresAt * 1000 <= this.options.clock.now().getTime()) return 'failed';
+    let verified = false;
+    try {
+      const result = await verifySolution({
+        challenge: payload.challenge,
+        solution: payload.solution,
+        deriveKey: pbkdf2,
+        hmacSignatureSecret: this.#hmacSecret,
+      });
+      verified = result.verified;
+    } catch {
+      verified = false;
+    }
+    if (!verified) return 'failed';
+    // Single use: the first insert of this challenge's signature wins.
+    const inserted = await this.options.db
+      .insertInto('captcha_solutions')
+      .values({ key: signature, expires_at: new Date(expiresAt * 1000) })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    return inserted ? 'ok' : 'failed';
+  }
+
+  /** Forgets used solutions whose challenges have expired anyway. */
+  async deleteExpired(): Promise<number> {
+    const result = await this.options.db
+      .deleteFrom('captcha_solutions')
+      .where('expires_at', '<=', this.options.clock.now())
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+function randomCounter(max: number): number {
+  // Uniform in [max/2, max): every challenge costs about the same to solve.
+  const min = Math.max(1, Math.floor(max / 2));
+  return min + Math.floor(Math.random() * Math.max(1, max - min));
+}
+
+function decodePayload(response: string): Payload | null {
+  if (response.length > 4096) return null;
+  try {
+    const json: unknown = JSON.parse(Buffer.from(response, 'base64').toString('utf8'));
+    if (!json || typeof json !== 'object') return null;
+    const { challenge, solution } = json as Partial<Payload>;
+    if (!challenge || typeof challenge !== 'object' || !challenge.parameters) return null;
+    if (!solution || typeof solution !== 'object') return null;
+    if (typeof solution.counter !== 'number' || typeof solution.derivedKey !== 'string')
+      return null;
+    return { challenge, solution };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,267 @@
+// The only reader of process.env. Parses and validates the environment once
+// into a typed, frozen object; a bad value becomes a ConfigError whose lines
+// name the variable and what it expects (English: operators read them).
+import { z } from 'zod';
+
+export const CAPTCHA_PROVIDERS = ['altcha', 'recaptcha', 'hcaptcha', 'turnstile', 'none'] as const;
+export type CaptchaProviderName = (typeof CAPTCHA_PROVIDERS)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const emptyToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, { message: `expected a whole number between ${min} and ${max}` })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(min, { message: `expected a whole number between ${min} and ${max}` })
+          .max(max, { message: `expected a whole number between ${min} and ${max}` }),
+      )
+      .default(fallback),
+  );
+
+const url = (protocols: string[], what: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine(
+        (value) => {
+          try {
+            return protocols.includes(new URL(value).protocol);
+          } catch {
+            return false;
+          }
+        },
+        { message: `expected ${what}` },
+      )
+      .optional(),
+  );
+
+const booleanFlag = z.preprocess(
+  emptyToUndefined,
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+    .transform((value) => value === 'true' || value === '1' || value === 'yes')
+    .optional(),
+);
+
+const cidrList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .refine((parts) => parts.every(isCidr), {
+      message: 'expected a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.0/8)',
+    })
+    .optional(),
+);
+
+function isCidr(value: string): boolean {
+  const [address, prefix, extra] = value.split('/');
+  if (extra !== undefined || !address) return false;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  const max = v4 ? 32 : address.includes(':') ? 128 : -1;
+  if (max < 0) return false;
+  if (v4?.slice(1).some((octet) => Number(octet) > 255)) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
+}
+
+const schema = z.object({
+  NODE_ENV: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['production', 'development', 'test'], {
+        message: 'expected production, development or test',
+      })
+      .default('development'),
+  ),
+  PORT: integer(0, 65535, 3000),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  PUBLIC_URL: z.preprocess(
+    emptyToUndefined,
+    url(['http:', 'https:'], 'an http:// or https:// address such as https://portal.example.org')
+      .default('http://localhost:3000')
+      .transform((value) => (value as string).replace(/\/+$/, '')),
+  ),
+  DATABASE_URL: url(
+    ['postgres:', 'postgresql:'],
+    'a postgres:// connection address (leave it unset for the embedded database)',
+  ),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  SMTP_URL: url(
+    ['smtp:', 'smtps:'],
+    'an smtp:// or smtps:// address such as smtp://user:pass@host:587',
+  ),
+  MAIL_FROM: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(?:[^<>]*<[^<>\s]+@[^<>\s]+>|[^<>\s]+@[^<>\s]+)$/, {
+        message: 'expected an address such as "Autogestión <no-reply@example.org>"',
+      })
+      .default('Autogestión <no-reply@localhost>'),
+  ),
+  SMS_WEBHOOK_URL: url(['http:', 'https:'], 'an http:// or https:// address of the SMS gateway'),
+  CAPTCHA_PROVIDER: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(CAPTCHA_PROVIDERS, { message: `expected one of ${CAPTCHA_PROVIDERS.join(', ')}` })
+      .default('altcha'),
+  ),
+  CAPTCHA_SITE_KEY: optionalString,
+  CAPTCHA_SECRET: optionalString,
+  CAPTCHA_VERIFY_URL: url(['http:', 'https:'], 'an http:// or https:// verify endpoint'),
+  ALTCHA_COST: integer(1, 10_000_000, 5000),
+  APP_SECRET: z.preprocess(
+    emptyToUndefined,
+    z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
+  ),
+  TRUSTED_PROXIES: cidrList,
+  SESSION_IDLE_MINUTES: integer(1, 24 * 60, 30),
+  SESSION_MAX_HOURS: integer(1, 24 * 30, 12),
+  PASSWORD_POLICY: z.preprocess(
+    emptyToUndefined,
+    z.enum(['manual', 'asvs'], { message: 'expected manual or asvs' }).default('manual'),
+  ),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'expected fatal, error, warn, info, debug, trace or silent',
+      })
+      .default('info'),
+  ),
+  METRICS_TOKEN: optionalString,
+  DEMO_MEMBER: booleanFlag,
+  DEV_MAILBOX: booleanFlag,
+});
+
+export interface Config {
+  readonly env: 'production' | 'development' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  /** True when PUBLIC_URL is https: Secure, __Host- cookies and HSTS. */
+  readonly secureCookies: boolean;
+  readonly database:
+    | { readonly kind: 'postgres'; readonly url: string }
+    | { readonly kind: 'pglite' };
+  readonly dataDir: string;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly smsWebhookUrl: string | undefined;
+  readonly captcha: {
+    readonly provider: CaptchaProviderName;
+    readonly siteKey: string | undefined;
+    readonly secret: string | undefined;
+    readonly verifyUrl: string | undefined;
+    readonly altchaCost: number;
+  };
+  /** Unset outside production means "generate once into DATA_DIR" (see server.ts). */
+  readonly appSecret: string | undefined;
+  readonly trustedProxies: readonly string[];
+  readonly session: { readonly idleMinutes: number; readonly maxHours: number };
+  readonly passwordPolicy: 'manual' | 'asvs';
+  readonly logLevel: string;
+  readonly metricsToken: string | undefined;
+  /** Create and announce the demo member 1234567 / demo2026. */
+  readonly demoMember: boolean;
+  /** Keep email and SMS in the dev mailbox page instead of sending them. */
+  readonly devMailbox: boolean;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) => `${String(issue.path[0] ?? 'environment')}: ${issue.message}`,
+      ),
+    );
+  }
+  const v = parsed.data;
+  const production = v.NODE_ENV === 'production';
+  const embedded = v.DATABASE_URL === undefined;
+  const publicUrl = v.PUBLIC_URL as string;
+  const problems: string[] = [];
+
+  const hostedCaptcha = ['recaptcha', 'hcaptcha', 'turnstile'].includes(v.CAPTCHA_PROVIDER);
+  if (hostedCaptcha && (!v.CAPTCHA_SITE_KEY || !v.CAPTCHA_SECRET)) {
+    problems.push(
+      `CAPTCHA_SITE_KEY and CAPTCHA_SECRET: required when CAPTCHA_PROVIDER=${v.CAPTCHA_PROVIDER}`,
+    );
+  }
+  const devMailbox = v.DEV_MAILBOX ?? (!production && (!v.SMTP_URL || !v.SMS_WEBHOOK_URL));
+  const demoMember = v.DEMO_MEMBER ?? (!production && embedded);
+  if (production) {
+    if (!v.APP_SECRET)
+      problems.push('APP_SECRET: required when NODE_ENV=production (32 characters or more)');
+    if (!publicUrl.startsWith('https://'))
+      problems.push('PUBLIC_URL: must be an https:// address when NODE_ENV=production');
+    if (v.CAPTCHA_PROVIDER === 'none')
+      problems.push(
+        'CAPTCHA_PROVIDER: "none" is for tests only and refused when NODE_ENV=production',
+      );
+    if (!v.SMTP_URL)
+      problems.push('SMTP_URL: required when NODE_ENV=production (the dev mailbox is refused)');
+    if (!v.SMS_WEBHOOK_URL)
+      problems.push(
+        'SMS_WEBHOOK_URL: required when NODE_ENV=production (the dev mailbox is refused)',
+      );
+    if (devMailbox)
+      problems.push('DEV_MAILBOX: the dev mailbox is refused when NODE_ENV=production');
+    if (demoMember)
+      problems.push('DEMO_MEMBER: the demo member is refused when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: v.NODE_ENV,
+    port: v.PORT,
+    host: v.HOST,
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    database: embedded
+      ? ({ kind: 'pglite' } as const)
+      : ({ kind: 'postgres', url: v.DATABASE_URL as string } as const),
+    dataDir: v.DATA_DIR,
+    smtpUrl: v.SMTP_URL,
+    mailFrom: v.MAIL_FROM,
+    smsWebhookUrl: v.SMS_WEBHOOK_URL,
+    captcha: Object.freeze({
+      provider: v.CAPTCHA_PROVIDER,
+      siteKey: v.CAPTCHA_SITE_KEY,
+      secret: v.CAPTCHA_SECRET,
+      verifyUrl: v.CAPTCHA_VERIFY_URL,
+      altchaCost: v.ALTCHA_COST,
+    }),
+    appSecret: v.APP_SECRET,
+    trustedProxies: Object.freeze(v.TRUSTED_PROXIES ?? []),
+    session: Object.freeze({ idleMinutes: v.SESSION_IDLE_MINUTES, maxHours: v.SESSION_MAX_HOURS }),
+    passwordPolicy: v.PASSWORD_POLICY,
+    logLevel: v.LOG_LEVEL,
+    metricsToken: v.METRICS_TOKEN,
+    demoMember,
+    devMailbox,
+  });
+}

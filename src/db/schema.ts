@@ -1,0 +1,63 @@
+// Row types of the one schema shared by PGlite and PostgreSQL
+// (see migrations/). Column names are snake_case as in SQL.
+import type { ColumnType, Generated, Insertable, Kysely, Selectable } from 'kysely';
+
+/** timestamptz: a Date both ways (pg and PGlite parse it). */
+type Timestamp = Date;
+
+export interface MembersTable {
+  id: Generated<number>;
+  document: string;
+  member_number: string;
+  first_name: string;
+  last_name: string;
+  email: string | null;
+  mobile: string | null;
+  status: 'active' | 'inactive';
+  password_hash: string | null;
+  password_changed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  member_id: number;
+  kind: 'web' | 'api';
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+  idle_expires_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  type: string;
+  outcome: string;
+  member_id: number | null;
+  document_hash: string | null;
+  channel: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: ColumnType<unknown, string | null, string | null> | null;
+}
+
+export interface CaptchaSolutionsTable {
+  key: string;
+  expires_at: Timestamp;
+}
+
+export interface Schema {
+  members: MembersTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  captcha_solutions: CaptchaSolutionsTable;
+}
+
+export type Database = Kysely<Schema>;
+export type Member = Selectable<MembersTable>;
+export type NewMember = Insertable<MembersTable>;
+export type Session = Selectable<SessionsTable>;

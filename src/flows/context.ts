@@ -1,0 +1,40 @@
+// What every flow step receives besides its input: where the request came
+// from, and the parts it may touch (database, clock, secrets, CAPTCHA).
+import type { Clock } from '../auth/clock.ts';
+import type { PasswordHasher } from '../auth/passwords.ts';
+import type { SessionPolicy } from '../auth/sessions.ts';
+import type { Captcha } from '../captcha/port.ts';
+import type { Database, Member } from '../db/schema.ts';
+
+export interface FlowDeps {
+  db: Database;
+  clock: Clock;
+  hasher: PasswordHasher;
+  captcha: Captcha;
+  sessionPolicy: SessionPolicy;
+  /** APP_SECRET: key for keyed hashes. */
+  secret: string;
+}
+
+export interface RequestContext {
+  channel: 'web' | 'api';
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The member as the API and the pages show them. */
+export interface MemberView {
+  document: string;
+  memberNumber: string;
+  firstName: string;
+  lastName: string;
+}
+
+export function viewMember(member: Member): MemberView {
+  return {
+    document: member.document,
+    memberNumber: member.member_number,
+    firstName: member.first_name,
+    lastName: member.last_name,
+  };
+}

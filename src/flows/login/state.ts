@@ -1,0 +1,18 @@
+// The login flow. It keeps no record of its own between requests: the
+// CAPTCHA solution and the session are its only durable traces.
+//
+//   credentials ──(fields ok, CAPTCHA ok, document+password match)──► authenticated
+//        │                                                              (new session)
+//        ├──(empty or malformed field)────────► credentials + field errors (400)
+//        ├──(CAPTCHA missing / used / wrong)──► credentials + CAPTCHA error (400)
+//        ├──(8 digits ending in their check digit, no such member)
+//        │                                    ► credentials + hint "sin dígito verificador" (400)
+//        └──(anything else)───────────────────► credentials + one generic error (401)
+//
+// Every failing branch after the CAPTCHA spends one argon2 verification,
+// so response times do not tell a known document from an unknown one.
+export type LoginState = 'credentials' | 'authenticated';
+
+/** Inputs longer than this are refused before any hashing work. */
+export const MAX_PASSWORD_LENGTH = 128;
+export const MAX_DOCUMENT_LENGTH = 32;

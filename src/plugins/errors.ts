@@ -1,0 +1,91 @@
+// The one error handler and the one not-found handler. A FlowError keeps
+// its code and Spanish message; Fastify's own errors (bad JSON, big bodies,
+// schema failures) become the same shape; anything else is a logged 500
+// whose details never reach the member.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FlowError } from '../flows/errors.ts';
+import { type ErrorCode, errors } from '../messages/es.ts';
+import { errorPage } from '../views/pages/error.ts';
+
+export function isApiRequest(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/');
+}
+
+export function sendApiError(reply: FastifyReply, error: FlowError): FastifyReply {
+  return reply.code(error.status).send({
+    error: { code: error.code, message: error.message, fields: error.fields },
+  });
+}
+
+export function toFlowError(error: unknown): FlowError | null {
+  if (error instanceof FlowError) return error;
+  const e = error as Partial<FastifyError> & { validation?: unknown[] };
+  if (e.validation) return validationError(e as FastifyError);
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new FlowError('MALFORMED_BODY', 400);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new FlowError('BODY_TOO_LARGE', 413);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return new FlowError('UNSUPPORTED_MEDIA_TYPE', 415);
+  }
+  if (error instanceof SyntaxError) return new FlowError('MALFORMED_BODY', 400);
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code: ErrorCode =
+      status === 413
+        ? 'BODY_TOO_LARGE'
+        : status === 415
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : status === 404
+            ? 'NOT_FOUND'
+            : status === 405
+              ? 'METHOD_NOT_ALLOWED'
+              : 'MALFORMED_BODY';
+    return new FlowError(code, status);
+  }
+  return null;
+}
+
+function validationError(error: FastifyError): FlowError {
+  const fields: Record<string, string> = {};
+  for (const issue of error.validation ?? []) {
+    const params = issue.params as { missingProperty?: string; additionalProperty?: string };
+    const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    if (params.missingProperty)
+      fields[path ? `${path}.${params.missingProperty}` : params.missingProperty] =
+        errors.FIELD_REQUIRED;
+    else if (params.additionalProperty) fields[params.additionalProperty] = errors.FIELD_INVALID;
+    else fields[path || 'body'] = errors.FIELD_INVALID;
+  }
+  return new FlowError('VALIDATION_FAILED', 400, fields);
+}
+
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const flowError = toFlowError(error);
+    if (!flowError) {
+      request.log.error({ err: error }, 'request failed');
+    }
+    const known = flowError ?? new FlowError('INTERNAL', 500);
+    if (isApiRequest(request)) return sendApiError(reply, known);
+    return reply
+      .code(known.status)
+      .type('text/html; charset=utf-8')
+      .send(
+        errorPage(
+          known.status === 404 ? 'not-found' : 'error',
+          flowError ? known.message : undefined,
+        ),
+      );
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = new FlowError('NOT_FOUND', 404);
+    if (isApiRequest(request)) return sendApiError(reply, error);
+    return reply.code(404).type('text/html; charset=utf-8').send(errorPage('not-found'));
+  });
+}

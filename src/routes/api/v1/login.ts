@@ -1,0 +1,134 @@
+// JSON twins of the login pages, for the mobile app.
+import type { FastifyInstance } from 'fastify';
+import { ALTCHA_CHALLENGE_MINUTES, AltchaCaptcha } from '../../../captcha/altcha.ts';
+import type { AppDeps } from '../../../deps.ts';
+import { viewMember } from '../../../flows/context.ts';
+import { FlowError } from '../../../flows/errors.ts';
+import { logIn, logOut } from '../../../flows/login/service.ts';
+import { requestContext } from '../../context.ts';
+import { bearerSecurity, errorRef, memberRef } from './schemas.ts';
+
+interface LoginBody {
+  document: string;
+  password: string;
+  captcha?: string;
+}
+
+export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
+  const flowDeps = { ...deps, sessionPolicy: deps.config.session };
+
+  app.get(
+    '/api/v1/captcha',
+    {
+      schema: {
+        tags: ['captcha'],
+        summary: `A fresh ALTCHA challenge, valid ${ALTCHA_CHALLENGE_MINUTES} minutes (CAPTCHA_PROVIDER=altcha only)`,
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: true,
+            properties: {
+              parameters: { type: 'object', additionalProperties: true },
+              signature: { type: 'string' },
+            },
+          },
+          404: errorRef,
+        },
+      },
+    },
+    async (_request, reply) => {
+      if (!(deps.captcha instanceof AltchaCaptcha)) throw new FlowError('CAPTCHA_UNAVAILABLE', 404);
+      return reply.header('cache-control', 'no-store').send(await deps.captcha.createChallenge());
+    },
+  );
+
+  app.post<{ Body: LoginBody }>(
+    '/api/v1/login',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Log in with document and password; answers a bearer token',
+        body: {
+          type: 'object',
+          properties: {
+            document: {
+              type: 'string',
+              maxLength: 64,
+              description: 'N° de documento, sin dígito verificador',
+            },
+            password: { type: 'string', maxLength: 1024 },
+            captcha: {
+              type: 'string',
+              maxLength: 8192,
+              description: 'The CAPTCHA response (ALTCHA: base64 payload)',
+            },
+          },
+          required: ['document', 'password'],
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              token: { type: 'string' },
+              expiresAt: { type: 'string', format: 'date-time' },
+              member: memberRef,
+            },
+            required: ['token', 'expiresAt', 'member'],
+          },
+          400: errorRef,
+          401: errorRef,
+          429: errorRef,
+        },
+      },
+    },
+    async (request) => {
+      const result = await logIn(
+        flowDeps,
+        {
+          document: request.body.document,
+          password: request.body.password,
+          captcha: request.body.captcha,
+        },
+        requestContext(request, 'api'),
+      );
+      return {
+        token: result.token,
+        expiresAt: result.expiresAt.toISOString(),
+        member: result.member,
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/logout',
+    {
+      preHandler: app.requireApiSession,
+      schema: {
+        tags: ['session'],
+        summary: 'End the session of the bearer token',
+        security: bearerSecurity,
+        response: { 204: { type: 'null', description: 'Logged out' }, 401: errorRef },
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth;
+      if (auth) await logOut(flowDeps, auth.token, auth.member.id, requestContext(request, 'api'));
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/me',
+    {
+      preHandler: app.requireApiSession,
+      schema: {
+        tags: ['member'],
+        summary: 'The member behind the bearer token',
+        security: bearerSecurity,
+        response: { 200: memberRef, 401: errorRef },
+      },
+    },
+    async (request) => viewMember((request.auth as NonNullable<typeof request.auth>).member),
+  );
+}

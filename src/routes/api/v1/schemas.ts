@@ -1,0 +1,36 @@
+// JSON schemas shared by the API routes; they validate requests and feed
+// the OpenAPI document at /api/openapi.json.
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  description: 'Every error: a stable code, a Spanish message, and per-field messages.',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', example: 'INVALID_CREDENTIALS' },
+        message: { type: 'string' },
+        fields: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+      required: ['code', 'message', 'fields'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+export const memberSchema = {
+  $id: 'Member',
+  type: 'object',
+  properties: {
+    document: { type: 'string', example: '1234567' },
+    memberNumber: { type: 'string', example: '100001' },
+    firstName: { type: 'string' },
+    lastName: { type: 'string' },
+  },
+  required: ['document', 'memberNumber', 'firstName', 'lastName'],
+} as const;
+
+export const errorRef = { $ref: 'Error#' } as const;
+export const memberRef = { $ref: 'Member#' } as const;
+
+export const bearerSecurity = [{ bearerAuth: [] }];

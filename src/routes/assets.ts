@@ -1,0 +1,40 @@
+// Static files: our CSS, JS and icons from public/, and the ALTCHA widget
+// served from our own origin out of the `altcha` package.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+
+export async function registerAssets(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: join(root, 'public'),
+    prefix: '/assets/',
+    maxAge: '1h',
+    index: false,
+    schemaHide: true,
+  });
+
+  // The package exports only its entry points; its dist/ folder is one level up from them.
+  const altchaDist = join(dirname(require.resolve('altcha')), '..');
+  const files: Record<string, Buffer> = {
+    'altcha.min.js': readFileSync(join(altchaDist, 'main', 'altcha.min.js')),
+    'es-419.js': readFileSync(join(altchaDist, 'i18n', 'es-419.js')),
+  };
+  app.get<{ Params: { file: string } }>(
+    '/assets/altcha/:file',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const body = files[request.params.file];
+      if (!body) return reply.callNotFound();
+      return reply
+        .type('text/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=86400')
+        .send(body);
+    },
+  );
+}

@@ -1,0 +1,23 @@
+// Operations: liveness and readiness for load balancers and orchestrators.
+
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { isSchemaCurrent } from '../db/migrate.ts';
+import type { AppDeps } from '../deps.ts';
+
+export function registerOps(app: FastifyInstance, deps: AppDeps): void {
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      if (!(await isSchemaCurrent(deps.db))) {
+        return reply.code(503).send({ status: 'unavailable', reason: 'migrations pending' });
+      }
+      return { status: 'ok' };
+    } catch (error) {
+      request.log.warn({ err: error }, 'readiness check failed');
+      return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+}

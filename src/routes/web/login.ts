@@ -1,0 +1,82 @@
+// Pages: login ("/"), the form post, the member home and logout.
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../deps.ts';
+import { viewMember } from '../../flows/context.ts';
+import { FlowError } from '../../flows/errors.ts';
+import { logIn, logOut } from '../../flows/login/service.ts';
+import { text } from '../../messages/es.ts';
+import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
+import { homePage } from '../../views/pages/home.ts';
+import { loginPage } from '../../views/pages/login.ts';
+import { formField, requestContext } from '../context.ts';
+
+const formBody = { type: 'object', additionalProperties: true } as const;
+
+export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
+  const flowDeps = {
+    ...deps,
+    sessionPolicy: deps.config.session,
+  };
+  const html = 'text/html; charset=utf-8';
+
+  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+    if (await app.loadWebSession(request)) return reply.redirect('/inicio', 303);
+    const query = request.query as Record<string, unknown>;
+    const notice =
+      query.salio !== undefined
+        ? text.loggedOut
+        : query.vencida !== undefined
+          ? text.sessionExpired
+          : undefined;
+    return reply
+      .type(html)
+      .send(loginPage({ captcha: deps.captcha, ...(notice ? { notice } : {}) }));
+  });
+
+  app.post('/ingresar', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    const document = formField(request.body, 'document');
+    try {
+      const result = await logIn(
+        flowDeps,
+        {
+          document,
+          password: formField(request.body, 'password'),
+          captcha: formField(request.body, deps.captcha.widget.fieldName),
+        },
+        requestContext(request, 'web'),
+      );
+      reply.setCookie(sessionCookieName(deps), result.token, sessionCookieOptions(deps));
+      return reply.redirect('/inicio', 303);
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      return reply
+        .code(error.status)
+        .type(html)
+        .send(
+          loginPage({
+            captcha: deps.captcha,
+            document: (document ?? '').slice(0, 32),
+            message: error.message,
+            fields: error.fields,
+          }),
+        );
+    }
+  });
+
+  app.get('/inicio', { schema: { hide: true } }, async (request, reply) => {
+    const auth = await app.loadWebSession(request);
+    if (!auth) {
+      const hadCookie = Boolean(request.cookies[sessionCookieName(deps)]);
+      if (hadCookie) reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
+      return reply.redirect(hadCookie ? '/?vencida' : '/', 303);
+    }
+    return reply.type(html).send(homePage(viewMember(auth.member)));
+  });
+
+  app.post('/salir', { schema: { hide: true } }, async (request, reply) => {
+    const auth = await app.loadWebSession(request);
+    if (auth) await logOut(flowDeps, auth.token, auth.member.id, requestContext(request, 'web'));
+    reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
+    return reply.redirect('/?salio', 303);
+  });
+}

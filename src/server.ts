@@ -1,0 +1,81 @@
+// The process: read the configuration, open and migrate the database,
+// listen, run housekeeping, and shut down cleanly on SIGTERM / SIGINT.
+import { buildApp } from './app.ts';
+import { systemClock } from './auth/clock.ts';
+import { PasswordHasher } from './auth/passwords.ts';
+import { deleteExpiredSessions } from './auth/sessions.ts';
+import { AltchaCaptcha } from './captcha/altcha.ts';
+import { createCaptcha } from './captcha/create.ts';
+import { loadConfig } from './config.ts';
+import { connectDatabase } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { loadOrCreateDevSecret } from './dev-secret.ts';
+import { DEMO_MEMBER, ensureDemoMember } from './members/demo.ts';
+import { describeStartupError } from './startup-errors.ts';
+
+const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const config = loadConfig(process.env);
+  const secret = config.appSecret ?? loadOrCreateDevSecret(config.dataDir);
+  const db = await connectDatabase(
+    config.database.kind === 'postgres' ? config.database : { kind: 'pglite', dir: config.dataDir },
+  );
+  await migrateToLatest(db);
+
+  const clock = systemClock;
+  const hasher = new PasswordHasher();
+  const captcha = createCaptcha(config.captcha, { db, clock, secret });
+  const app = await buildApp({ config, db, clock, hasher, captcha, secret });
+
+  const demoCreated = config.demoMember ? await ensureDemoMember(db, hasher, clock) : false;
+  const address = await app.listen({ port: config.port, host: config.host });
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+  app.log.info({ address, database: config.database.kind, seconds }, 'Autogestión is listening');
+
+  const lines = [
+    ``,
+    `  Autogestión — Portal del Socio: ${config.publicUrl}  (listening on ${address}, ready in ${seconds} s)`,
+  ];
+  if (config.database.kind === 'pglite')
+    lines.push(`  Database: embedded PGlite in ${config.dataDir}`);
+  if (config.demoMember) {
+    lines.push(
+      `  Demo member${demoCreated ? ' (created now)' : ''}: document ${DEMO_MEMBER.document}, password ${DEMO_MEMBER.password}`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  const housekeeping = setInterval(() => {
+    void (async () => {
+      try {
+        await deleteExpiredSessions(db, clock);
+        if (captcha instanceof AltchaCaptcha) await captcha.deleteExpired();
+      } catch (error) {
+        app.log.warn({ err: error }, 'housekeeping failed');
+      }
+    })();
+  }, HOUSEKEEPING_INTERVAL_MS);
+  housekeeping.unref();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    clearInterval(housekeeping);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await app.close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nAutogestión cannot start: ${describeStartupError(error)}\n\n`);
+  process.exit(1);
+});

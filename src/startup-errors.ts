@@ -1,0 +1,34 @@
+// Turns what can go wrong at start-up into one clear English sentence for
+// the operator (no stack trace): bad configuration, a database that cannot
+// be reached, a migration that failed, a port already taken.
+import { ConfigError } from './config.ts';
+import { MigrationError } from './db/migrate.ts';
+
+export function describeStartupError(error: unknown): string {
+  if (error instanceof ConfigError) {
+    return `${error.message}\nFix the environment variables above and start again.`;
+  }
+  if (error instanceof MigrationError) {
+    return `${error.message}: ${reason(error.cause)}`;
+  }
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'the address is already in use (another process listens on this PORT/HOST). Stop it or set PORT.';
+    case 'EACCES':
+      return 'permission denied (the PORT needs privileges, or DATA_DIR is not writable).';
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'ETIMEDOUT':
+    case '28P01':
+    case '3D000':
+      return `the database cannot be reached (${reason(error)}). Check DATABASE_URL.`;
+  }
+  return reason(error);
+}
+
+function reason(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return reason(error.errors[0]);
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

@@ -1,0 +1,15 @@
+// 404 and 500 pages in the portal's look.
+import { text } from '../../messages/es.ts';
+import { html } from '../html.ts';
+import { renderPage } from '../layout.ts';
+
+export function errorPage(kind: 'not-found' | 'error', detail?: string): string {
+  const title = kind === 'not-found' ? text.notFoundTitle : text.serverErrorTitle;
+  const body = detail ?? (kind === 'not-found' ? text.notFoundBody : text.serverErrorBody);
+  return renderPage({
+    title,
+    body: html`<h1>${title}</h1>
+<p>${body}</p>
+<p><a class="button button-primary" href="/">${text.goToLogin}</a></p>`,
+  });
+}

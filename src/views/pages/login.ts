@@ -1,0 +1,56 @@
+// Screen 1 of the manual: "Bienvenido al Portal del Socio".
+import type { Captcha } from '../../captcha/port.ts';
+import { manual } from '../../messages/es.ts';
+import { html } from '../html.ts';
+import { renderPage } from '../layout.ts';
+import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
+
+export interface LoginView {
+  captcha: Captcha;
+  document?: string;
+  message?: string;
+  fields?: FieldMessages;
+  notice?: string;
+}
+
+export function loginPage(view: LoginView): string {
+  const fields = view.fields ?? {};
+  return renderPage({
+    title: 'Ingreso',
+    scripts: view.captcha.widget.scripts.concat(
+      view.captcha.provider === 'altcha' ? [{ src: '/assets/altcha/es-419.js', module: true }] : [],
+    ),
+    body: html`<h1>${manual.loginTitle}</h1>
+<p class="lead">${manual.loginHint}</p>
+${view.notice ? html`<div class="alert alert-info" role="status"><p>${view.notice}</p></div>` : ''}
+${errorSummary(view.message, fields)}
+<form method="post" action="/ingresar" novalidate>
+  ${textField({
+    name: 'document',
+    label: manual.userLabel,
+    placeholder: manual.userPlaceholder,
+    value: view.document ?? '',
+    autocomplete: 'username',
+    inputmode: 'numeric',
+    error: fields.document,
+    icon: 'user',
+  })}
+  ${textField({
+    name: 'password',
+    label: manual.passwordLabel,
+    placeholder: manual.passwordPlaceholder,
+    type: 'password',
+    autocomplete: 'current-password',
+    error: fields.password,
+    reveal: true,
+    icon: 'lock',
+  })}
+  ${captchaField(view.captcha, fields.captcha)}
+  <button type="submit" class="button button-primary">${manual.logIn}</button>
+</form>
+<nav class="form-links" aria-label="Ayuda para ingresar">
+  <a href="/olvide-mi-contrasena">${manual.forgotPassword}</a>
+  <a href="/registro">${manual.notRegistered}</a>
+</nav>`,
+  });
+}
