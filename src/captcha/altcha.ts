@@ -39,7 +39,9 @@ export class AltchaCaptcha implements Captcha {
       algorithm: ALGORITHM,
       cost: this.options.cost,
       deriveKey: pbkdf2,
-      expiresAt: new Date(now.getTime() + ALTCHA_CHALLENGE_MINUTES * 60_000),
+      // Our own signed expiry, checked against the injected clock (altcha-lib's
+      // `expiresAt` would be checked against the wall clock instead).
+      data: { exp: Math.floor(now.getTime() / 1000) + ALTCHA_CHALLENGE_MINUTES * 60 },
       hmacSignatureSecret: this.#hmacSecret,
       counter: randomCounter(this.options.maxCounter ?? 50),
     });
@@ -50,7 +52,7 @@ export class AltchaCaptcha implements Captcha {
     const payload = decodePayload(check.response);
     if (!payload) return 'failed';
     const signature = payload.challenge.signature;
-    const expiresAt = payload.challenge.parameters.expiresAt;
+    const expiresAt = payload.challenge.parameters.data?.exp;
     if (!signature || typeof expiresAt !== 'number') return 'failed';
     if (expiresAt * 1000 <= this.options.clock.now().getTime()) return 'failed';
     let verified = false;

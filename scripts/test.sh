@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run) and as a developer runs it
+# (`npm test`): installs what is missing (PostgreSQL and Chromium from
+# Debian, node modules), starts a throwaway PostgreSQL, then runs lint,
+# typecheck, unit tests, integration tests on PGlite and on PostgreSQL, and
+# the browser end-to-end tests. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT="$ROOT/.tmp/test-results"
+rm -rf "$OUT"; mkdir -p "$OUT"
+export DEBIAN_FRONTEND=noninteractive
+START=$(date +%s)
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# --- 1. System packages --------------------------------------------------
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  step "Installing from Debian: ${need[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "Installing ${need[*]} needs root (apt-get)." >&2; exit 1; fi
+  apt-get update -qq </dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null >"$OUT/apt.log" 2>&1 \
+    || { tail -20 "$OUT/apt.log"; echo "apt-get install failed" >&2; exit 1; }
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "Installing node modules (npm ci)"
+  npm ci --no-audit --no-fund </dev/null || { echo "npm ci failed" >&2; exit 1; }
+fi
+
+passed=0
+failed=0
+record() { # name, pass-count, fail-count
+  passed=$((passed + $2)); failed=$((failed + $3))
+  printf '%s: %s passed, %s failed\n' "$1" "$2" "$3" >>"$OUT/summary.txt"
+}
+
+# --- 2. Throwaway PostgreSQL ---------------------------------------------
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PGDIR=$(mktemp -d)
+chown postgres "$PGDIR" 2>/dev/null || true
+PGPORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+stop_pg() {
+  if [ -f "$PGDIR/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$PGDIR"
+}
+trap stop_pg EXIT
+step "Starting a throwaway PostgreSQL on port $PGPORT"
+if runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$OUT/initdb.log" 2>&1 \
+  && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+       -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null; then
+  PG_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+else
+  cat "$OUT/initdb.log" "$PGDIR/log" 2>/dev/null | tail -20
+  echo "PostgreSQL did not start: the PostgreSQL suite will count as failed." >&2
+  PG_URL=""
+fi
+
+# --- 3. Lint and typecheck -----------------------------------------------
+step "Lint (biome)"
+if npx biome check . ; then record lint 1 0; else record lint 0 1; fi
+step "Typecheck (tsc --noEmit)"
+if npx tsc --noEmit -p . ; then record typecheck 1 0; else record typecheck 0 1; fi
+
+# --- 4. Node test suites ---------------------------------------------------
+run_node_suite() { # name, env..., -- files...
+  local name=$1; shift
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done; shift
+  if [ $# -eq 0 ]; then echo "No test files for $name" >&2; record "$name" 0 1; return; fi
+  step "$name ($# files)"
+  env "${envs[@]}" node --import tsx --test --test-concurrency=2 --test-timeout=120000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$OUT/$name.tap" "$@"
+  local code=$?
+  local p f
+  p=$(grep -E '^# pass ' "$OUT/$name.tap" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail ' "$OUT/$name.tap" | tail -1 | awk '{print $3}')
+  p=${p:-0}; f=${f:-0}
+  if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name ran no test" >&2; fi
+  record "$name" "$p" "$f"
+}
+
+mapfile -t UNIT < <(find test/unit -name '*.test.ts' | sort)
+mapfile -t INTEGRATION < <(find test/integration -name '*.test.ts' | sort)
+run_node_suite unit LOG_LEVEL=silent -- "${UNIT[@]}"
+run_node_suite integration-pglite LOG_LEVEL=silent -- "${INTEGRATION[@]}"
+if [ -n "$PG_URL" ]; then
+  run_node_suite integration-postgres LOG_LEVEL=silent "TEST_DATABASE_URL=$PG_URL" -- "${INTEGRATION[@]}"
+else
+  record integration-postgres 0 1
+fi
+
+# --- 5. Browser end-to-end -------------------------------------------------
+step "Browser end-to-end (Playwright, Chromium)"
+PW_JSON="$OUT/e2e.json" npx playwright test --reporter=list,json </dev/null
+code=$?
+read -r p f < <(node -e '
+  try {
+    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).stats;
+    console.log((s.expected ?? 0) + (s.flaky ?? 0), s.unexpected ?? 0);
+  } catch { console.log("0 1"); }' "$OUT/e2e.json")
+if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+record e2e "$p" "$f"
+
+# --- 6. Summary -------------------------------------------------------------
+step "Summary ($(( $(date +%s) - START )) s)"
+cat "$OUT/summary.txt"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
