@@ -50,14 +50,58 @@ export interface CaptchaSolutionsTable {
   expires_at: Timestamp;
 }
 
+export interface OneTimeSecretsTable {
+  id: Generated<string>;
+  member_id: number;
+  kind: 'email_link' | 'sms_code' | 'set_password';
+  flow: 'recovery' | 'registration';
+  secret_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  attempts: Generated<number>;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  channel: 'email' | 'sms';
+  template: string;
+  member_id: number | null;
+  recipient: string;
+  /** The message, sealed with a key derived from APP_SECRET; null once delivered or abandoned. */
+  payload: string | null;
+  status: Generated<'queued' | 'processing' | 'sent' | 'abandoned'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface DevMailboxTable {
+  id: Generated<string>;
+  channel: string;
+  recipient: string;
+  subject: string | null;
+  text_body: string;
+  html_body: string | null;
+  created_at: Timestamp;
+}
+
 export interface Schema {
   members: MembersTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   captcha_solutions: CaptchaSolutionsTable;
+  one_time_secrets: OneTimeSecretsTable;
+  outbox: OutboxTable;
+  dev_mailbox: DevMailboxTable;
 }
 
 export type Database = Kysely<Schema>;
 export type Member = Selectable<MembersTable>;
 export type NewMember = Insertable<MembersTable>;
 export type Session = Selectable<SessionsTable>;
+export type OneTimeSecret = Selectable<OneTimeSecretsTable>;
+export type OutboxMessage = Selectable<OutboxTable>;

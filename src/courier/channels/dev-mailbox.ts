@@ -1,0 +1,28 @@
+// Outside production, without SMTP_URL / SMS_WEBHOOK_URL, messages are
+// "delivered" into the dev_mailbox table and shown at /dev/mailbox.
+import type { Clock } from '../../auth/clock.ts';
+import type { Database } from '../../db/schema.ts';
+import type { Channel, OutgoingMessage } from '../message.ts';
+
+export class DevMailboxChannel implements Channel {
+  readonly name = 'dev-mailbox';
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async deliver(message: OutgoingMessage): Promise<void> {
+    await this.db
+      .insertInto('dev_mailbox')
+      .values({
+        channel: message.channel,
+        recipient: message.to,
+        subject: message.channel === 'email' ? message.content.subject : null,
+        text_body: message.channel === 'email' ? message.content.text : message.content.body,
+        html_body: message.channel === 'email' ? message.content.html : null,
+        created_at: this.clock.now(),
+      })
+      .execute();
+  }
+}
