@@ -144,7 +144,7 @@ export class Dispatcher {
     try {
       await channels[message.channel].deliver(message);
     } catch (error) {
-      const reason = describe(error);
+      const reason = describeFailure(error);
       const permanent = error instanceof PermanentDeliveryError;
       if (permanent || row.attempts >= MAX_ATTEMPTS) {
         await this.#finish(row, 'abandoned', reason);
@@ -185,7 +185,7 @@ export class Dispatcher {
 }
 
 /** An error's message without contact data or secrets (SMTP replies can echo addresses). */
-function describe(error: unknown): string {
+function describeFailure(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text
     .replace(/[^\s<>@]+@[^\s<>@]+/g, '[address]')
