@@ -1,10 +1,13 @@
 // Everything the app needs from outside, handed to buildApp so tests can
-// swap the clock, the database or the CAPTCHA.
+// swap the clock, the database, the CAPTCHA or the courier.
 import type { Clock } from './auth/clock.ts';
+import { createPasswordPolicy } from './auth/password-policy.ts';
 import type { PasswordHasher } from './auth/passwords.ts';
 import type { Captcha } from './captcha/port.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
+import type { FlowDeps } from './flows/context.ts';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './flows/recovery/state.ts';
 
 export interface AppDeps {
   config: Config;
@@ -14,4 +17,30 @@ export interface AppDeps {
   captcha: Captcha;
   /** APP_SECRET, or the generated development secret. */
   secret: string;
+  /** Woken after a flow queued a message (the dispatcher); nothing by default. */
+  courier?: { wake(): void };
+  messageLimits?: MessageLimits;
+}
+
+const cache = new WeakMap<AppDeps, FlowDeps>();
+
+/** What flows receive, built once per app. */
+export function flowDepsFor(deps: AppDeps): FlowDeps {
+  let flow = cache.get(deps);
+  if (!flow) {
+    flow = {
+      db: deps.db,
+      clock: deps.clock,
+      hasher: deps.hasher,
+      captcha: deps.captcha,
+      secret: deps.secret,
+      sessionPolicy: deps.config.session,
+      passwordPolicy: createPasswordPolicy(deps.config.passwordPolicy),
+      messageLimits: deps.messageLimits ?? DEFAULT_MESSAGE_LIMITS,
+      publicUrl: deps.config.publicUrl,
+      courier: deps.courier ?? { wake: () => {} },
+    };
+    cache.set(deps, flow);
+  }
+  return flow;
 }

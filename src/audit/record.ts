@@ -8,9 +8,13 @@ export type AuditType =
   | 'logout'
   | 'session_expired'
   | 'captcha_failed'
-  | 'password_rehashed';
+  | 'password_rehashed'
+  | 'link_sent'
+  | 'code_sent'
+  | 'code_verified'
+  | 'password_set';
 
-export type AuditOutcome = 'ok' | 'failed' | 'refused';
+export type AuditOutcome = 'ok' | 'failed' | 'refused' | 'ignored';
 
 export interface AuditEvent {
   type: AuditType;

@@ -1,10 +1,12 @@
 // What every flow step receives besides its input: where the request came
 // from, and the parts it may touch (database, clock, secrets, CAPTCHA).
 import type { Clock } from '../auth/clock.ts';
+import type { PasswordPolicy } from '../auth/password-policy.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { SessionPolicy } from '../auth/sessions.ts';
 import type { Captcha } from '../captcha/port.ts';
 import type { Database, Member } from '../db/schema.ts';
+import type { MessageLimits } from './recovery/state.ts';
 
 export interface FlowDeps {
   db: Database;
@@ -14,6 +16,12 @@ export interface FlowDeps {
   sessionPolicy: SessionPolicy;
   /** APP_SECRET: key for keyed hashes. */
   secret: string;
+  passwordPolicy: PasswordPolicy;
+  messageLimits: MessageLimits;
+  /** PUBLIC_URL: the only base of links sent to members. */
+  publicUrl: string;
+  /** Told after a message was committed to the outbox. */
+  courier: { wake(): void };
 }
 
 export interface RequestContext {

@@ -14,6 +14,25 @@ export const manual = {
   notRegistered: '¿No estás registrado?',
   callCenter: 'CALL CENTER 144',
   back: 'VOLVER',
+  forgotTitle: '¿Olvidaste tu contraseña?',
+  forgotInstruction:
+    'Debe ingresar N° de socio o cédula de identidad sin barra ni dígito verificador',
+  memberOrDocumentLabel: 'N° de Socio o Cédula de Identidad',
+  viaEmail: 'Recibir vía email',
+  viaSms: 'Recibir vía sms',
+  emailSent:
+    'Le hemos enviado en un e-mail a su casilla de correo predeterminada para confirmar el cambio de PIN.',
+  emailSentHelp:
+    'Si no lo recibe en el momento, puede ser que usted no tenga ingresado un correo electrónico.',
+  smsSent: 'Ingrese el código que le hemos enviado en un sms a su número de celular.',
+  codeLabel: 'Código',
+  codePlaceholder: 'Ingrese el código que le enviamos',
+  changeTitle: 'Cambiar contraseña',
+  newPasswordLabel: 'Nueva contraseña',
+  newPasswordPlaceholder: 'Ingrese una nueva contraseña',
+  repeatPasswordLabel: 'Repita contraseña',
+  repeatPasswordPlaceholder: 'Repita la nueva contraseña',
+  passwordChanged: 'Contraseña modificada correctamente',
   confirm: 'CONFIRMAR',
 } as const;
 
@@ -64,6 +83,27 @@ export const errors = {
   NOT_FOUND: 'No encontramos lo que buscaba.',
   METHOD_NOT_ALLOWED: 'Esta operación no está permitida aquí.',
   INTERNAL: 'No pudimos completar su pedido. Intente de nuevo en unos minutos.',
+  DOCUMENT_OR_MEMBER_REQUIRED: 'Ingrese su N° de socio o su cédula de identidad.',
+  DOCUMENT_OR_MEMBER_INVALID:
+    'Ingrese solo números: su N° de socio o su cédula sin barra, sin puntos ni dígito verificador.',
+  CHANNEL_REQUIRED: 'Elija cómo quiere recibir el cambio de contraseña: por email o por SMS.',
+  CODE_REQUIRED: 'Ingrese el código que le enviamos por SMS.',
+  CODE_FORMAT: 'El código tiene 6 números. Revíselo e ingréselo de nuevo.',
+  CODE_INVALID:
+    'El código no es correcto o ya venció. Revíselo, o vuelva atrás y solicite un código nuevo.',
+  TOKEN_INVALID:
+    'El link para cambiar la contraseña venció o ya fue usado. Solicite uno nuevo con «¿Olvidaste tu contraseña?».',
+  PASSWORD_REJECTED: 'La contraseña elegida no cumple las reglas. Revise lo indicado.',
+  NEW_PASSWORD_REQUIRED: 'Ingrese una nueva contraseña.',
+  PASSWORD_CONFIRMATION_REQUIRED: 'Repita la nueva contraseña.',
+  PASSWORD_MISMATCH: 'Las contraseñas no coinciden. Escriba la misma contraseña en los dos campos.',
+  PASSWORD_LENGTH_MANUAL: 'La contraseña debe tener entre 6 y 10 caracteres.',
+  PASSWORD_LENGTH_ASVS: 'La contraseña debe tener entre 8 y 64 caracteres.',
+  PASSWORD_CHARACTERS: 'Use solo letras sin tilde ni ñ y números, sin espacios ni símbolos.',
+  PASSWORD_NEEDS_DIGIT: 'La contraseña debe incluir al menos un número.',
+  PASSWORD_PRINTABLE: 'La contraseña tiene caracteres que no se pueden escribir. Revísela.',
+  PASSWORD_IS_PERSONAL: 'La contraseña no puede contener su documento ni su número de socio.',
+  PASSWORD_COMMON: 'Esa contraseña es muy común y fácil de adivinar. Elija otra.',
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -1,6 +1,6 @@
 // Pages: login ("/"), the form post, the member home and logout.
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../../deps.ts';
+import { type AppDeps, flowDepsFor } from '../../deps.ts';
 import { viewMember } from '../../flows/context.ts';
 import { FlowError } from '../../flows/errors.ts';
 import { logIn, logOut } from '../../flows/login/service.ts';
@@ -13,10 +13,7 @@ import { formField, requestContext } from '../context.ts';
 const formBody = { type: 'object', additionalProperties: true } as const;
 
 export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
-  const flowDeps = {
-    ...deps,
-    sessionPolicy: deps.config.session,
-  };
+  const flowDeps = flowDepsFor(deps);
   const html = 'text/html; charset=utf-8';
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => {

@@ -1,7 +1,7 @@
 // JSON twins of the login pages, for the mobile app.
 import type { FastifyInstance } from 'fastify';
 import { ALTCHA_CHALLENGE_MINUTES, AltchaCaptcha } from '../../../captcha/altcha.ts';
-import type { AppDeps } from '../../../deps.ts';
+import { type AppDeps, flowDepsFor } from '../../../deps.ts';
 import { viewMember } from '../../../flows/context.ts';
 import { FlowError } from '../../../flows/errors.ts';
 import { logIn, logOut } from '../../../flows/login/service.ts';
@@ -15,7 +15,7 @@ interface LoginBody {
 }
 
 export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
-  const flowDeps = { ...deps, sessionPolicy: deps.config.session };
+  const flowDeps = flowDepsFor(deps);
 
   app.get(
     '/api/v1/captcha',

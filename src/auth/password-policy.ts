@@ -1,0 +1,96 @@
+// The password policy. `manual` is the provider's printed rule (6–10
+// characters, letters and/or digits, at least one digit); `asvs` follows
+// OWASP ASVS 5.0 / NIST 800-63B (8–64 printable characters, no composition
+// rules). Both refuse common passwords and the member's own document or
+// member number. See docs/decisions/007-password-policy.md.
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { errors } from '../messages/es.ts';
+
+export type PolicyName = 'manual' | 'asvs';
+
+export interface PasswordPolicy {
+  readonly name: PolicyName;
+  readonly minLength: number;
+  readonly maxLength: number;
+  /** The rule as the change-password page states it. */
+  readonly ruleText: string;
+  /** Messages per field ("password", "passwordConfirmation"); empty when acceptable. */
+  check(input: PasswordInput): Record<string, string>;
+}
+
+export interface PasswordInput {
+  password: string;
+  confirmation: string;
+  /** Words the password must not be: the member's document and member number. */
+  context: string[];
+}
+
+const MANUAL_RULE =
+  'La nueva contraseña debe tener entre 6 y 10 caracteres conteniendo números y/o letras (al menos un número)';
+const ASVS_RULE =
+  'La nueva contraseña debe tener entre 8 y 64 caracteres. Puede usar letras, números, espacios y símbolos; una frase fácil de recordar es una buena contraseña.';
+
+/** Control characters (C0, DEL, C1) are the only ones the asvs policy refuses. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function createPasswordPolicy(name: PolicyName): PasswordPolicy {
+  const manual = name === 'manual';
+  const minLength = manual ? 6 : 8;
+  const maxLength = manual ? 10 : 64;
+  const composition = (password: string): string | null => {
+    if (manual) {
+      if (!/^[A-Za-z0-9]+$/.test(password)) return errors.PASSWORD_CHARACTERS;
+      if (!/\d/.test(password)) return errors.PASSWORD_NEEDS_DIGIT;
+      return null;
+    }
+    return CONTROL.test(password) ? errors.PASSWORD_PRINTABLE : null;
+  };
+  const blocklist = loadBlocklist((candidate) => {
+    const length = [...candidate].length;
+    return length >= minLength && length <= maxLength && composition(candidate) === null;
+  });
+
+  return {
+    name,
+    minLength,
+    maxLength,
+    ruleText: manual ? MANUAL_RULE : ASVS_RULE,
+    check({ password, confirmation, context }) {
+      const fields: Record<string, string> = {};
+      const length = [...password].length;
+      if (password === '') fields.password = errors.NEW_PASSWORD_REQUIRED;
+      else if (length < minLength || length > maxLength)
+        fields.password = manual ? errors.PASSWORD_LENGTH_MANUAL : errors.PASSWORD_LENGTH_ASVS;
+      else {
+        const problem = composition(password);
+        const lowered = password.toLowerCase();
+        if (problem) fields.password = problem;
+        else if (context.some((word) => isPersonal(lowered, word.toLowerCase())))
+          fields.password = errors.PASSWORD_IS_PERSONAL;
+        else if (blocklist.has(lowered)) fields.password = errors.PASSWORD_COMMON;
+      }
+      if (confirmation === '') fields.passwordConfirmation = errors.PASSWORD_CONFIRMATION_REQUIRED;
+      else if (password !== '' && confirmation !== password)
+        fields.passwordConfirmation = errors.PASSWORD_MISMATCH;
+      return fields;
+    },
+  };
+}
+
+/** The password is, or (for words of 4+ characters) contains, a personal word. */
+function isPersonal(password: string, word: string): boolean {
+  if (word === '') return false;
+  return word.length >= 4 ? password.includes(word) : password === word;
+}
+
+/**
+ * zxcvbn-ts's list of ~49,000 common passwords (a maintained package), kept
+ * to the ones the policy would otherwise accept, lowercased.
+ */
+function loadBlocklist(acceptable: (candidate: string) => boolean): Set<string> {
+  const set = new Set<string>();
+  for (const word of dictionary['passwords-common']) {
+    if (acceptable(word)) set.add(word.toLowerCase());
+  }
+  return set;
+}

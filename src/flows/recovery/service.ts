@@ -1,0 +1,439 @@
+// The recovery and registration steps, shared by the pages and the API.
+import { recordAudit } from '../../audit/record.ts';
+import { addMinutes } from '../../auth/clock.ts';
+import { normalizeDocument } from '../../auth/documents.ts';
+import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
+import { countMemberMessages, countSmsTo, enqueueMessage } from '../../courier/outbox.ts';
+import { passwordChangedEmail } from '../../courier/templates/password-changed.ts';
+import { passwordRequestEmail } from '../../courier/templates/password-request.ts';
+import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
+import type { Database, Member } from '../../db/schema.ts';
+import { errors } from '../../messages/es.ts';
+import type { FlowDeps, RequestContext } from '../context.ts';
+import { recoveryErrors } from './errors.ts';
+import {
+  type DeliveryChannel,
+  EMAIL_LINK_MINUTES,
+  type RecoveryFlow,
+  SET_PASSWORD_TOKEN_MINUTES,
+  SMS_CODE_MAX_TRIES,
+  SMS_CODE_MINUTES,
+} from './state.ts';
+
+export const CHANGE_PASSWORD_PATH = '/cambiar-contrasena';
+
+export interface PasswordRequestInput {
+  document: string | undefined;
+  channel: string | undefined;
+  captcha: string | undefined;
+  flow: RecoveryFlow;
+}
+
+/** Step 1: send a link or a code. Answers the same whatever the document is. */
+export async function requestPasswordChange(
+  deps: FlowDeps,
+  input: PasswordRequestInput,
+  context: RequestContext,
+): Promise<{ channel: DeliveryChannel; identifier: string }> {
+  const fields: Record<string, string> = {};
+  const identifier = readIdentifier(input.document, fields);
+  const channel = input.channel === 'email' || input.channel === 'sms' ? input.channel : null;
+  if (!channel) fields.channel = errors.CHANNEL_REQUIRED;
+  if (Object.keys(fields).length > 0 || !channel) throw recoveryErrors.invalidFields(fields);
+
+  await checkCaptcha(deps, input.captcha, context, identifier);
+
+  const now = deps.clock.now();
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const member = await findMemberForUpdate(trx, identifier);
+    const refusal = await whyNotSend(trx, deps, member, channel, now);
+    if (refusal || !member) return { member, refusal: refusal ?? 'unknown', queued: false };
+
+    await retireSecrets(trx, member.id, now);
+    if (channel === 'email') {
+      const token = generateToken();
+      await insertSecret(
+        trx,
+        member.id,
+        'email_link',
+        input.flow,
+        hashToken(token),
+        now,
+        EMAIL_LINK_MINUTES,
+      );
+      const link = `${deps.publicUrl}${CHANGE_PASSWORD_PATH}?token=${token}`;
+      await enqueueMessage(
+        trx,
+        deps.clock,
+        deps.secret,
+        {
+          channel: 'email',
+          to: member.email as string,
+          template: 'password-request',
+          content: passwordRequestEmail({ link, minutes: EMAIL_LINK_MINUTES }),
+        },
+        member.id,
+      );
+    } else {
+      const code = generateNumericCode(6);
+      await insertSecret(
+        trx,
+        member.id,
+        'sms_code',
+        input.flow,
+        codeHash(deps, member.id, code),
+        now,
+        SMS_CODE_MINUTES,
+      );
+      await enqueueMessage(
+        trx,
+        deps.clock,
+        deps.secret,
+        {
+          channel: 'sms',
+          to: member.mobile as string,
+          template: 'sms-code',
+          content: smsCodeMessage({ code, minutes: SMS_CODE_MINUTES }),
+        },
+        member.id,
+      );
+    }
+    return { member, refusal: null, queued: true };
+  });
+
+  await recordAudit(deps.db, deps.clock, {
+    type: channel === 'email' ? 'link_sent' : 'code_sent',
+    outcome: outcome.queued ? 'ok' : 'ignored',
+    memberId: outcome.member?.id ?? null,
+    documentHash: keyedHash(deps.secret, 'document', identifier),
+    channel: context.channel,
+    ip: context.ip,
+    userAgent: context.userAgent,
+    detail: {
+      flow: input.flow,
+      via: channel,
+      ...(outcome.refusal ? { reason: outcome.refusal } : {}),
+    },
+  });
+  if (outcome.queued) deps.courier.wake();
+  return { channel, identifier };
+}
+
+/** Step 2 (SMS): a right code becomes a set-password token. */
+export async function verifySmsCode(
+  deps: FlowDeps,
+  input: { document: string | undefined; code: string | undefined },
+  context: RequestContext,
+): Promise<{ token: string; flow: RecoveryFlow }> {
+  const fields: Record<string, string> = {};
+  const identifier = readIdentifier(input.document, fields);
+  const code = (input.code ?? '').replace(/\s/g, '');
+  if (code === '') fields.code = errors.CODE_REQUIRED;
+  else if (!/^\d{6}$/.test(code)) fields.code = errors.CODE_FORMAT;
+  if (Object.keys(fields).length > 0) throw recoveryErrors.invalidFields(fields);
+
+  const now = deps.clock.now();
+  const member = await findMember(deps.db, identifier);
+  // An unknown document still costs one keyed hash, like a known one.
+  const candidate = codeHash(deps, member?.id ?? 0, code);
+  const result = member
+    ? await deps.db.transaction().execute(async (trx) => {
+        // One statement counts the try and, when the code is right, uses it up:
+        // concurrent tries of one code give at most one success.
+        const row = await trx
+          .updateTable('one_time_secrets')
+          .set((eb) => ({
+            attempts: eb('attempts', '+', 1),
+            used_at: eb
+              .case()
+              .when('secret_hash', '=', candidate)
+              .then(now)
+              .else(eb.ref('used_at'))
+              .end(),
+          }))
+          .where('id', '=', (eb) =>
+            eb
+              .selectFrom('one_time_secrets')
+              .select('id')
+              .where('member_id', '=', member.id)
+              .where('kind', '=', 'sms_code')
+              .orderBy('id', 'desc')
+              .limit(1),
+          )
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', now)
+          .where('attempts', '<', SMS_CODE_MAX_TRIES)
+          .returning(['flow', 'used_at', 'attempts'])
+          .executeTakeFirst();
+        if (!row?.used_at) return { ok: false as const, attempts: row?.attempts ?? null };
+        const token = generateToken();
+        await insertSecret(
+          trx,
+          member.id,
+          'set_password',
+          row.flow,
+          hashToken(token),
+          now,
+          SET_PASSWORD_TOKEN_MINUTES,
+        );
+        return { ok: true as const, token, flow: row.flow };
+      })
+    : { ok: false as const, attempts: null };
+
+  await recordAudit(deps.db, deps.clock, {
+    type: 'code_verified',
+    outcome: result.ok ? 'ok' : 'failed',
+    memberId: member?.id ?? null,
+    documentHash: keyedHash(deps.secret, 'document', identifier),
+    channel: context.channel,
+    ip: context.ip,
+    userAgent: context.userAgent,
+    ...(result.ok ? {} : { detail: { attempts: result.attempts } }),
+  });
+  if (!result.ok) throw recoveryErrors.codeInvalid();
+  return { token: result.token, flow: result.flow };
+}
+
+/** Whether a link or set-password token can still be used (opening the page never uses it). */
+export async function peekPasswordToken(
+  deps: FlowDeps,
+  token: string | undefined,
+): Promise<{ flow: RecoveryFlow } | null> {
+  if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const row = await deps.db
+    .selectFrom('one_time_secrets')
+    .select('flow')
+    .where('secret_hash', '=', hashToken(token))
+    .where('kind', 'in', ['email_link', 'set_password'])
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', deps.clock.now())
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export interface SetPasswordInput {
+  token: string | undefined;
+  password: string | undefined;
+  passwordConfirmation: string | undefined;
+  captcha: string | undefined;
+}
+
+/** Step 3: the new password. The token is used up only when everything else is right. */
+export async function setPasswordWithToken(
+  deps: FlowDeps,
+  input: SetPasswordInput,
+  context: RequestContext,
+): Promise<{ flow: RecoveryFlow }> {
+  const token = input.token ?? '';
+  const tokenHash = /^[A-Za-z0-9_-]{43}$/.test(token) ? hashToken(token) : null;
+  const now = deps.clock.now();
+  const found = tokenHash
+    ? await deps.db
+        .selectFrom('one_time_secrets')
+        .innerJoin('members', 'members.id', 'one_time_secrets.member_id')
+        .select([
+          'one_time_secrets.id as secretId',
+          'one_time_secrets.kind',
+          'one_time_secrets.flow',
+          'members.id as memberId',
+          'members.document',
+          'members.member_number',
+          'members.email',
+          'members.status',
+        ])
+        .where('one_time_secrets.secret_hash', '=', tokenHash)
+        .where('one_time_secrets.kind', 'in', ['email_link', 'set_password'])
+        .where('one_time_secrets.used_at', 'is', null)
+        .where('one_time_secrets.expires_at', '>', now)
+        .executeTakeFirst()
+    : undefined;
+  if (!found || found.status !== 'active') throw recoveryErrors.tokenInvalid();
+
+  const password = input.password ?? '';
+  const problems = deps.passwordPolicy.check({
+    password,
+    confirmation: input.passwordConfirmation ?? '',
+    context: [found.document, found.member_number],
+  });
+  if (Object.keys(problems).length > 0) throw recoveryErrors.passwordRejected(problems);
+
+  await checkCaptcha(deps, input.captcha, context, found.document);
+  const passwordHash = await deps.hasher.hash(password);
+  const via = found.kind === 'email_link' ? 'email' : 'sms';
+
+  const changed = await deps.db.transaction().execute(async (trx) => {
+    const used = await trx
+      .updateTable('one_time_secrets')
+      .set({ used_at: now })
+      .where('id', '=', found.secretId)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning('id')
+      .executeTakeFirst();
+    if (!used) return false;
+    await trx
+      .updateTable('members')
+      .set({ password_hash: passwordHash, password_changed_at: now, updated_at: now })
+      .where('id', '=', found.memberId)
+      .execute();
+    await retireSecrets(trx, found.memberId, now);
+    await trx.deleteFrom('sessions').where('member_id', '=', found.memberId).execute();
+    if (found.email) {
+      await enqueueMessage(
+        trx,
+        deps.clock,
+        deps.secret,
+        {
+          channel: 'email',
+          to: found.email,
+          template: 'password-changed',
+          content: passwordChangedEmail({ at: now, via }),
+        },
+        found.memberId,
+      );
+    }
+    return true;
+  });
+  if (!changed) throw recoveryErrors.tokenInvalid();
+
+  await recordAudit(deps.db, deps.clock, {
+    type: 'password_set',
+    outcome: 'ok',
+    memberId: found.memberId,
+    channel: context.channel,
+    ip: context.ip,
+    userAgent: context.userAgent,
+    detail: { flow: found.flow, via },
+  });
+  deps.courier.wake();
+  return { flow: found.flow };
+}
+
+function readIdentifier(raw: string | undefined, fields: Record<string, string>): string {
+  const trimmed = (raw ?? '').trim();
+  if (trimmed === '') {
+    fields.document = errors.DOCUMENT_OR_MEMBER_REQUIRED;
+    return '';
+  }
+  const digits = trimmed.length <= 32 ? normalizeDocument(trimmed) : null;
+  if (!digits || digits.length > 12) {
+    fields.document = errors.DOCUMENT_OR_MEMBER_INVALID;
+    return '';
+  }
+  return digits.replace(/^0+(?=\d)/, '');
+}
+
+async function checkCaptcha(
+  deps: FlowDeps,
+  response: string | undefined,
+  context: RequestContext,
+  document: string,
+): Promise<void> {
+  const verdict = await deps.captcha.verify({ response, ip: context.ip });
+  if (verdict === 'ok') return;
+  await recordAudit(deps.db, deps.clock, {
+    type: 'captcha_failed',
+    outcome: 'refused',
+    documentHash: keyedHash(deps.secret, 'document', document),
+    channel: context.channel,
+    ip: context.ip,
+    userAgent: context.userAgent,
+  });
+  throw verdict === 'missing' ? recoveryErrors.captchaMissing() : recoveryErrors.captchaFailed();
+}
+
+/** The member by document, else by member number. */
+async function findMember(db: Database, identifier: string): Promise<Member | undefined> {
+  return (
+    (await db
+      .selectFrom('members')
+      .selectAll()
+      .where('document', '=', identifier)
+      .executeTakeFirst()) ??
+    (await db
+      .selectFrom('members')
+      .selectAll()
+      .where('member_number', '=', identifier)
+      .executeTakeFirst())
+  );
+}
+
+/** Same, locking the row so one member's requests are counted one at a time. */
+async function findMemberForUpdate(db: Database, identifier: string): Promise<Member | undefined> {
+  const byDocument = await db
+    .selectFrom('members')
+    .selectAll()
+    .where('document', '=', identifier)
+    .forUpdate()
+    .executeTakeFirst();
+  return (
+    byDocument ??
+    (await db
+      .selectFrom('members')
+      .selectAll()
+      .where('member_number', '=', identifier)
+      .forUpdate()
+      .executeTakeFirst())
+  );
+}
+
+/** Why nothing may be sent, or null when it may. */
+async function whyNotSend(
+  db: Database,
+  deps: FlowDeps,
+  member: Member | undefined,
+  channel: DeliveryChannel,
+  now: Date,
+): Promise<string | null> {
+  if (!member) return 'unknown';
+  if (member.status !== 'active') return 'inactive';
+  const destination = channel === 'email' ? member.email : member.mobile;
+  if (!destination) return 'no_contact';
+  const limits = deps.messageLimits;
+  const hourAgo = addMinutes(now, -60);
+  if ((await countMemberMessages(db, member.id, hourAgo)) >= limits.perMemberPerHour)
+    return 'member_limit';
+  if (channel === 'sms') {
+    if ((await countSmsTo(db, destination, hourAgo)) >= limits.smsPerNumberPerHour)
+      return 'number_hour_limit';
+    if ((await countSmsTo(db, destination, addMinutes(now, -24 * 60))) >= limits.smsPerNumberPerDay)
+      return 'number_day_limit';
+  }
+  return null;
+}
+
+/** Kills the member's unused links, codes and set-password tokens. */
+async function retireSecrets(db: Database, memberId: number, now: Date): Promise<void> {
+  await db
+    .updateTable('one_time_secrets')
+    .set({ used_at: now })
+    .where('member_id', '=', memberId)
+    .where('used_at', 'is', null)
+    .execute();
+}
+
+async function insertSecret(
+  db: Database,
+  memberId: number,
+  kind: 'email_link' | 'sms_code' | 'set_password',
+  flow: RecoveryFlow,
+  secretHash: string,
+  now: Date,
+  minutes: number,
+): Promise<void> {
+  await db
+    .insertInto('one_time_secrets')
+    .values({
+      member_id: memberId,
+      kind,
+      flow,
+      secret_hash: secretHash,
+      created_at: now,
+      expires_at: addMinutes(now, minutes),
+    })
+    .execute();
+}
+
+function codeHash(deps: FlowDeps, memberId: number, code: string): string {
+  return keyedHash(deps.secret, 'sms-code', `${memberId}:${code}`);
+}
