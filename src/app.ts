@@ -11,10 +11,13 @@ import { registerErrorHandlers } from './plugins/errors.ts';
 import { loggerOptions } from './plugins/logging.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerLoginApi } from './routes/api/v1/login.ts';
+import { registerRecoveryApi } from './routes/api/v1/recovery.ts';
 import { errorSchema, memberSchema } from './routes/api/v1/schemas.ts';
 import { registerAssets } from './routes/assets.ts';
 import { registerOps } from './routes/ops.ts';
+import { registerDevMailbox } from './routes/web/dev-mailbox.ts';
 import { registerLoginPages } from './routes/web/login.ts';
+import { registerRecoveryPages } from './routes/web/recovery.ts';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -94,6 +97,9 @@ export async function buildApp(
   registerOps(app, deps);
   registerLoginPages(app, deps);
   registerLoginApi(app, deps);
+  registerRecoveryPages(app, deps);
+  registerRecoveryApi(app, deps);
+  if (config.devMailbox && config.env !== 'production') registerDevMailbox(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;

@@ -7,6 +7,10 @@ import { deleteExpiredSessions } from './auth/sessions.ts';
 import { AltchaCaptcha } from './captcha/altcha.ts';
 import { createCaptcha } from './captcha/create.ts';
 import { loadConfig } from './config.ts';
+import { DevMailboxChannel } from './courier/channels/dev-mailbox.ts';
+import { SmsWebhookChannel } from './courier/channels/sms-webhook.ts';
+import { SmtpChannel } from './courier/channels/smtp.ts';
+import { Dispatcher } from './courier/dispatcher.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
@@ -27,7 +31,23 @@ async function main(): Promise<void> {
   const clock = systemClock;
   const hasher = new PasswordHasher();
   const captcha = createCaptcha(config.captcha, { db, clock, secret });
-  const app = await buildApp({ config, db, clock, hasher, captcha, secret });
+  let dispatcher: Dispatcher | undefined;
+  const courier = { wake: () => dispatcher?.wake() };
+  const app = await buildApp({ config, db, clock, hasher, captcha, secret, courier });
+  dispatcher = new Dispatcher({
+    db,
+    clock,
+    secret,
+    channels: {
+      email: config.smtpUrl
+        ? new SmtpChannel(config.smtpUrl, config.mailFrom)
+        : new DevMailboxChannel(db, clock),
+      sms: config.smsWebhookUrl
+        ? new SmsWebhookChannel(config.smsWebhookUrl)
+        : new DevMailboxChannel(db, clock),
+    },
+    log: app.log,
+  });
 
   const demoCreated = config.demoMember ? await ensureDemoMember(db, hasher, clock) : false;
   const address = await app.listen({ port: config.port, host: config.host });
@@ -45,7 +65,10 @@ async function main(): Promise<void> {
       `  Demo member${demoCreated ? ' (created now)' : ''}: document ${DEMO_MEMBER.document}, password ${DEMO_MEMBER.password}`,
     );
   }
+  if (config.devMailbox)
+    lines.push(`  Dev mailbox (every email and SMS sent): ${config.publicUrl}/dev/mailbox`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
+  dispatcher.start();
 
   const housekeeping = setInterval(() => {
     void (async () => {
@@ -65,6 +88,7 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info({ signal }, 'shutting down');
     clearInterval(housekeeping);
+    await dispatcher?.stop();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await app.close();

@@ -1,0 +1,50 @@
+// The dev mailbox: outside production, without SMTP_URL / SMS_WEBHOOK_URL,
+// every email and SMS the portal sent, so the whole journey can be walked
+// on one machine. Never registered in production (config refuses it).
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../deps.ts';
+import { devMailboxPage } from '../../views/pages/dev-mailbox.ts';
+
+export function registerDevMailbox(app: FastifyInstance, deps: AppDeps): void {
+  app.get('/dev/mailbox', { schema: { hide: true } }, async (_request, reply) => {
+    const messages = await deps.db
+      .selectFrom('dev_mailbox')
+      .select(['id', 'channel', 'recipient', 'subject', 'text_body', 'created_at'])
+      .orderBy('id', 'desc')
+      .limit(100)
+      .execute();
+    return reply.type('text/html; charset=utf-8').send(devMailboxPage(messages));
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/dev/mailbox/:id',
+    {
+      schema: {
+        hide: true,
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', pattern: '^[0-9]{1,18}$' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const message = await deps.db
+        .selectFrom('dev_mailbox')
+        .select(['html_body', 'text_body'])
+        .where('id', '=', request.params.id)
+        .executeTakeFirst();
+      if (!message) return reply.callNotFound();
+      // The email as a mail client would show it: its own inline styles, no scripts.
+      return reply
+        .type('text/html; charset=utf-8')
+        .header(
+          'content-security-policy',
+          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+        )
+        .send(
+          message.html_body ??
+            `<pre>${message.text_body.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`,
+        );
+    },
+  );
+}

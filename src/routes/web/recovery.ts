@@ -1,0 +1,186 @@
+// Pages of recovery and registration: request, SMS code, change password.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AppDeps, flowDepsFor } from '../../deps.ts';
+import { FlowError } from '../../flows/errors.ts';
+import {
+  CHANGE_PASSWORD_PATH,
+  peekPasswordToken,
+  requestPasswordChange,
+  setPasswordWithToken,
+  verifySmsCode,
+} from '../../flows/recovery/service.ts';
+import { type RecoveryFlow, SET_PASSWORD_TOKEN_MINUTES } from '../../flows/recovery/state.ts';
+import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
+import { changePasswordPage } from '../../views/pages/change-password.ts';
+import { RECOVERY_PATHS, recoveryPage } from '../../views/pages/recovery.ts';
+import { formField, requestContext } from '../context.ts';
+
+const HTML = 'text/html; charset=utf-8';
+const formBody = { type: 'object', additionalProperties: true } as const;
+
+export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void {
+  const flowDeps = flowDepsFor(deps);
+  const tokenCookie = deps.config.secureCookies ? '__Host-pwtoken' : 'pwtoken';
+  const tokenCookieOptions = {
+    ...sessionCookieOptions(deps),
+    maxAge: SET_PASSWORD_TOKEN_MINUTES * 60,
+  };
+
+  for (const flow of ['recovery', 'registration'] as RecoveryFlow[]) {
+    const base = RECOVERY_PATHS[flow];
+
+    app.get(base, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(HTML).send(recoveryPage({ flow, captcha: deps.captcha, step: 'request' })),
+    );
+
+    app.post(base, { schema: { hide: true, body: formBody } }, async (request, reply) => {
+      const document = formField(request.body, 'document');
+      const channel = formField(request.body, 'channel');
+      try {
+        const result = await requestPasswordChange(
+          flowDeps,
+          {
+            document,
+            channel,
+            captcha: formField(request.body, deps.captcha.widget.fieldName),
+            flow,
+          },
+          requestContext(request, 'web'),
+        );
+        return reply.type(HTML).send(
+          recoveryPage({
+            flow,
+            captcha: deps.captcha,
+            step: result.channel === 'email' ? 'email-sent' : 'code',
+            document: result.identifier,
+            channel: result.channel,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof FlowError)) throw error;
+        return reply
+          .code(error.status)
+          .type(HTML)
+          .send(
+            recoveryPage({
+              flow,
+              captcha: deps.captcha,
+              step: 'request',
+              document: (document ?? '').slice(0, 32),
+              channel: channel === 'email' || channel === 'sms' ? channel : undefined,
+              message: error.message,
+              fields: error.fields,
+            }),
+          );
+      }
+    });
+
+    app.post(
+      `${base}/codigo`,
+      { schema: { hide: true, body: formBody } },
+      async (request, reply) => {
+        const document = formField(request.body, 'document');
+        try {
+          const { token } = await verifySmsCode(
+            flowDeps,
+            { document, code: formField(request.body, 'code') },
+            requestContext(request, 'web'),
+          );
+          reply.setCookie(tokenCookie, token, tokenCookieOptions);
+          return reply.redirect(CHANGE_PASSWORD_PATH, 303);
+        } catch (error) {
+          if (!(error instanceof FlowError)) throw error;
+          return reply
+            .code(error.status)
+            .type(HTML)
+            .send(
+              recoveryPage({
+                flow,
+                captcha: deps.captcha,
+                step: 'code',
+                document: (document ?? '').slice(0, 32),
+                message: error.message,
+                fields: error.fields,
+              }),
+            );
+        }
+      },
+    );
+  }
+
+  const renderChange = (
+    reply: FastifyReply,
+    status: number,
+    view: Parameters<typeof changePasswordPage>[0],
+  ) =>
+    reply
+      .code(status)
+      .type(HTML)
+      .header('referrer-policy', 'no-referrer')
+      .send(changePasswordPage(view));
+  const policyText = flowDeps.passwordPolicy.ruleText;
+
+  app.get(
+    CHANGE_PASSWORD_PATH,
+    { schema: { hide: true } },
+    async (request: FastifyRequest, reply) => {
+      const query = request.query as Record<string, unknown>;
+      if (typeof query.token === 'string') {
+        // The link's token moves into a short-lived cookie and out of the
+        // address bar (history, screenshots, Referer). Opening never uses it.
+        reply.header('referrer-policy', 'no-referrer');
+        reply.setCookie(tokenCookie, query.token.slice(0, 64), tokenCookieOptions);
+        return reply.redirect(CHANGE_PASSWORD_PATH, 303);
+      }
+      const valid = await peekPasswordToken(flowDeps, request.cookies[tokenCookie]);
+      return renderChange(reply, valid ? 200 : 400, {
+        captcha: deps.captcha,
+        ruleText: policyText,
+        state: valid ? 'form' : 'invalid',
+      });
+    },
+  );
+
+  app.post(
+    CHANGE_PASSWORD_PATH,
+    { schema: { hide: true, body: formBody } },
+    async (request, reply) => {
+      try {
+        await setPasswordWithToken(
+          flowDeps,
+          {
+            token: request.cookies[tokenCookie],
+            password: formField(request.body, 'password'),
+            passwordConfirmation: formField(request.body, 'passwordConfirmation'),
+            captcha: formField(request.body, deps.captcha.widget.fieldName),
+          },
+          requestContext(request, 'web'),
+        );
+        reply.clearCookie(tokenCookie, sessionCookieOptions(deps));
+        reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
+        return renderChange(reply, 200, {
+          captcha: deps.captcha,
+          ruleText: policyText,
+          state: 'done',
+        });
+      } catch (error) {
+        if (!(error instanceof FlowError)) throw error;
+        if (error.code === 'TOKEN_INVALID') {
+          reply.clearCookie(tokenCookie, sessionCookieOptions(deps));
+          return renderChange(reply, 400, {
+            captcha: deps.captcha,
+            ruleText: policyText,
+            state: 'invalid',
+          });
+        }
+        return renderChange(reply, error.status, {
+          captcha: deps.captcha,
+          ruleText: policyText,
+          state: 'form',
+          message: error.message,
+          fields: error.fields,
+        });
+      }
+    },
+  );
+}

@@ -1,0 +1,64 @@
+// The manual's "Cambiar contraseña" screen, reached from the emailed link or
+// a right SMS code; then "Contraseña modificada correctamente" and VOLVER.
+import type { Captcha } from '../../captcha/port.ts';
+import { errors, manual } from '../../messages/es.ts';
+import { html } from '../html.ts';
+import { renderPage } from '../layout.ts';
+import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
+import { captchaScripts } from './recovery.ts';
+
+export interface ChangePasswordView {
+  captcha: Captcha;
+  ruleText: string;
+  state: 'form' | 'done' | 'invalid';
+  message?: string;
+  fields?: FieldMessages;
+}
+
+export function changePasswordPage(view: ChangePasswordView): string {
+  const fields = view.fields ?? {};
+  let body: ReturnType<typeof html>;
+  if (view.state === 'done') {
+    body = html`<h1>${manual.changeTitle}</h1>
+<div class="alert alert-success" role="status"><p>${manual.passwordChanged}</p></div>
+<p>Ya puede ingresar con su cédula y la nueva contraseña.</p>
+<a class="button button-primary" href="/">${manual.back}</a>`;
+  } else if (view.state === 'invalid') {
+    body = html`<h1>${manual.changeTitle}</h1>
+<div class="alert alert-error" role="alert"><p>${errors.TOKEN_INVALID}</p></div>
+<div class="actions">
+  <a class="button button-secondary" href="/">${manual.back}</a>
+  <a class="button button-primary" href="/olvide-mi-contrasena">${manual.forgotTitle}</a>
+</div>`;
+  } else {
+    body = html`<h1>${manual.changeTitle}</h1>
+${errorSummary(view.message, fields)}
+<form method="post" action="/cambiar-contrasena" novalidate>
+  ${textField({
+    name: 'password',
+    label: manual.newPasswordLabel,
+    placeholder: manual.newPasswordPlaceholder,
+    type: 'password',
+    autocomplete: 'new-password',
+    error: fields.password,
+    reveal: true,
+    hint: view.ruleText,
+  })}
+  ${textField({
+    name: 'passwordConfirmation',
+    label: manual.repeatPasswordLabel,
+    placeholder: manual.repeatPasswordPlaceholder,
+    type: 'password',
+    autocomplete: 'new-password',
+    error: fields.passwordConfirmation,
+    reveal: true,
+  })}
+  ${captchaField(view.captcha, fields.captcha)}
+  <div class="actions">
+    <a class="button button-secondary" href="/">${manual.back}</a>
+    <button type="submit" class="button button-primary">${manual.confirm}</button>
+  </div>
+</form>`;
+  }
+  return renderPage({ title: manual.changeTitle, scripts: captchaScripts(view.captcha), body });
+}

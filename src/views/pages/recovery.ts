@@ -1,0 +1,86 @@
+// The manual's "¿Olvidaste tu contraseña?" screen, also used for "¿No estás
+// registrado?": document or member number, email or SMS, CAPTCHA; then the
+// red notice (email) or the code field (SMS).
+import type { Captcha } from '../../captcha/port.ts';
+import type { DeliveryChannel, RecoveryFlow } from '../../flows/recovery/state.ts';
+import { manual } from '../../messages/es.ts';
+import { html } from '../html.ts';
+import { renderPage } from '../layout.ts';
+import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
+
+export const RECOVERY_PATHS: Record<RecoveryFlow, string> = {
+  recovery: '/olvide-mi-contrasena',
+  registration: '/registro',
+};
+
+export interface RecoveryView {
+  flow: RecoveryFlow;
+  captcha: Captcha;
+  step: 'request' | 'email-sent' | 'code';
+  document?: string;
+  channel?: DeliveryChannel | undefined;
+  message?: string;
+  fields?: FieldMessages;
+}
+
+export function captchaScripts(captcha: Captcha) {
+  return captcha.widget.scripts.concat(
+    captcha.provider === 'altcha' ? [{ src: '/assets/altcha/es-419.js', module: true }] : [],
+  );
+}
+
+export function recoveryPage(view: RecoveryView): string {
+  const fields = view.fields ?? {};
+  const base = RECOVERY_PATHS[view.flow];
+  const title = view.flow === 'recovery' ? manual.forgotTitle : manual.notRegistered;
+  const body =
+    view.step === 'code'
+      ? html`<h1>${title}</h1>
+<div class="alert alert-info" role="status"><p>${manual.smsSent}</p></div>
+${errorSummary(view.message, fields)}
+<form method="post" action="${base}/codigo" novalidate>
+  <input type="hidden" name="document" value="${view.document ?? ''}">
+  ${textField({
+    name: 'code',
+    label: manual.codeLabel,
+    placeholder: manual.codePlaceholder,
+    autocomplete: 'one-time-code',
+    inputmode: 'numeric',
+    error: fields.code,
+  })}
+  <div class="actions">
+    <a class="button button-secondary" href="${base}">${manual.back}</a>
+    <button type="submit" class="button button-primary">${manual.confirm}</button>
+  </div>
+</form>`
+      : html`<h1>${title}</h1>
+<p class="lead">${manual.forgotInstruction}</p>
+${
+  view.step === 'email-sent'
+    ? html`<div class="alert alert-sent" role="status"><p>${manual.emailSent}</p><p class="alert-help">${manual.emailSentHelp}</p></div>`
+    : ''
+}
+${errorSummary(view.message, fields)}
+<form method="post" action="${base}" novalidate>
+  ${textField({
+    name: 'document',
+    label: manual.memberOrDocumentLabel,
+    value: view.document ?? '',
+    autocomplete: 'username',
+    inputmode: 'numeric',
+    error: fields.document,
+  })}
+  <fieldset class="field choices${fields.channel ? ' field-invalid' : ''}" id="channel"${fields.channel ? html` aria-describedby="channel-error"` : ''}>
+    <legend>¿Cómo quiere recibir el cambio de contraseña?</legend>
+    ${fields.channel ? html`<p class="field-error" id="channel-error"><span aria-hidden="true">⚠ </span>${fields.channel}</p>` : ''}
+    <label class="choice"><input type="radio" name="channel" value="email"${view.channel === 'email' ? html` checked` : ''}> <span>${manual.viaEmail}</span></label>
+    <label class="choice"><input type="radio" name="channel" value="sms"${view.channel === 'sms' ? html` checked` : ''}> <span>${manual.viaSms}</span></label>
+  </fieldset>
+  ${captchaField(view.captcha, fields.captcha)}
+  <div class="actions">
+    <a class="button button-secondary" href="/">${manual.back}</a>
+    <button type="submit" class="button button-primary">${manual.confirm}</button>
+  </div>
+</form>`;
+  return renderPage({ title, scripts: captchaScripts(view.captcha), body });
+}
