@@ -89,6 +89,20 @@ export interface DevMailboxTable {
   created_at: Timestamp;
 }
 
+export interface RateCountersTable {
+  key: string;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  count: number;
+}
+
+export interface AccountLockoutsTable {
+  document_hash: string;
+  failures: number;
+  last_failure_at: Timestamp;
+  locked_until: Timestamp | null;
+}
+
 export interface Schema {
   members: MembersTable;
   sessions: SessionsTable;
@@ -97,6 +111,8 @@ export interface Schema {
   one_time_secrets: OneTimeSecretsTable;
   outbox: OutboxTable;
   dev_mailbox: DevMailboxTable;
+  rate_counters: RateCountersTable;
+  account_lockouts: AccountLockoutsTable;
 }
 
 export type Database = Kysely<Schema>;
