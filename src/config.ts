@@ -1,6 +1,7 @@
 // The only reader of process.env. Parses and validates the environment once
 // into a typed, frozen object; a bad value becomes a ConfigError whose lines
 // name the variable and what it expects (English: operators read them).
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export const CAPTCHA_PROVIDERS = ['altcha', 'recaptcha', 'hcaptcha', 'turnstile', 'none'] as const;
@@ -79,10 +80,9 @@ const cidrList = z.preprocess(
 function isCidr(value: string): boolean {
   const [address, prefix, extra] = value.split('/');
   if (extra !== undefined || !address) return false;
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
-  const max = v4 ? 32 : address.includes(':') ? 128 : -1;
-  if (max < 0) return false;
-  if (v4?.slice(1).some((octet) => Number(octet) > 255)) return false;
+  const version = isIP(address);
+  if (version === 0) return false;
+  const max = version === 4 ? 32 : 128;
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
 }
 
