@@ -64,7 +64,26 @@ function validationError(error: FastifyError): FlowError {
   return new FlowError('VALIDATION_FAILED', 400, fields);
 }
 
+/** A request that carries a body (a declared length above zero, or a chunked one). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+  );
+}
+
+const JSON_MEDIA_TYPE = /^application\/json\s*(?:;|$)/i;
+
 export function registerErrorHandlers(app: FastifyInstance): void {
+  // The API speaks JSON only: a body of any other type (a form, plain text)
+  // is 415 in the API's error shape, before any parser sees it. The pages'
+  // form parser stays for the HTML routes.
+  app.addHook('onRequest', async (request) => {
+    if (!isApiRequest(request) || !hasBody(request)) return;
+    if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? ''))
+      throw new FlowError('UNSUPPORTED_MEDIA_TYPE', 415);
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const flowError = toFlowError(error);
     if (!flowError) {
