@@ -100,11 +100,11 @@ describe(`login through the pages (${databaseLabel})`, () => {
       );
       // The form posts without JavaScript.
       assert.match(page, /<form method="post" action="\/ingresar"/);
-      // The CAPTCHA, and what a browser without JavaScript is told about it.
+      // The CAPTCHA, and next to it what a browser without JavaScript is told.
       assert.match(page, /<altcha-widget[^>]*name="altcha"/);
       assert.match(
         page,
-        /<noscript>[\s\S]*«No soy un robot» necesita JavaScript[\s\S]*<\/noscript>/,
+        /id="captcha"[\s\S]*<altcha-widget[\s\S]*La verificación «No soy un robot» necesita JavaScript/,
       );
     } finally {
       await altcha.close();
