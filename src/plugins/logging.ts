@@ -1,5 +1,6 @@
 // Logger settings: request lines without query strings (emailed links carry
 // tokens there), and secrets redacted wherever they might appear.
+import { isIP } from 'node:net';
 import type { FastifyServerOptions } from 'fastify';
 
 export const REDACTED_PATHS = [
@@ -29,10 +30,29 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   };
 }
 
-/** 203.0.113.7 → 203.0.113.x; IPv6 keeps its first four groups. */
+/**
+ * 203.0.113.7 → 203.0.113.x; IPv6 keeps its first four groups (the network),
+ * written out in full so a compressed address (2001:db8::1234) cannot slip
+ * through whole; anything that is not an address is not logged at all.
+ */
 export function maskAddress(ip: string | undefined): string | undefined {
   if (!ip) return ip;
-  if (ip.includes('.') && !ip.includes(':')) return ip.replace(/\.\d+$/, '.x');
-  if (ip.startsWith('::ffff:')) return `::ffff:${maskAddress(ip.slice(7))}`;
-  return `${ip.split(':').slice(0, 4).join(':')}::x`;
+  const address = ip.split('%')[0] ?? '';
+  const version = isIP(address);
+  if (version === 4) return address.replace(/\.\d+$/, '.x');
+  if (version !== 6) return 'x';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return `::ffff:${maskAddress(mapped[1])}`;
+  return `${ipv6Groups(address).slice(0, 4).join(':')}::x`;
+}
+
+/** The eight groups of a valid IPv6 address, with "::" expanded (an IPv4 tail counts as two). */
+function ipv6Groups(address: string): string[] {
+  const parts = (side: string | undefined) =>
+    side ? side.split(':').flatMap((group) => (group.includes('.') ? ['v4', 'v4'] : [group])) : [];
+  const [head, tail] = address.split('::');
+  const left = parts(head);
+  if (tail === undefined) return left;
+  const right = parts(tail);
+  return [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
 }
