@@ -102,9 +102,25 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       );
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const error = new FlowError('NOT_FOUND', 404);
-    if (isApiRequest(request)) return sendApiError(reply, error);
-    return reply.code(404).type('text/html; charset=utf-8').send(errorPage('not-found'));
-  });
+  app.setNotFoundHandler(sendNotFound);
+}
+
+function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const error = new FlowError('NOT_FOUND', 404);
+  if (isApiRequest(request)) return sendApiError(reply, error);
+  return reply.code(404).type('text/html; charset=utf-8').send(errorPage('not-found'));
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised before routing (a URL
+ * that is not valid percent-encoding, FST_ERR_BAD_URL), which never reach
+ * setErrorHandler and would otherwise answer Fastify's English JSON. Such an
+ * address cannot exist: the same 404 as any unknown address.
+ */
+export function handleFrameworkError(
+  _error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  sendNotFound(request, reply);
 }
