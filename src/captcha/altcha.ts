@@ -1,6 +1,7 @@
 // ALTCHA: a self-hosted proof of work. The server signs each challenge with
 // a key derived from APP_SECRET; a solved challenge is accepted once, the
 // used signatures kept in the database so every instance refuses a replay.
+import { randomInt } from 'node:crypto';
 import { type Challenge, createChallenge, type Payload, verifySolution } from 'altcha-lib';
 import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import type { Clock } from '../auth/clock.ts';
@@ -91,7 +92,8 @@ export class AltchaCaptcha implements Captcha {
 function randomCounter(max: number): number {
   // Uniform in [max/2, max): every challenge costs about the same to solve.
   const min = Math.max(1, Math.floor(max / 2));
-  return min + Math.floor(Math.random() * Math.max(1, max - min));
+  // A CSPRNG: a predictable counter would let a solver skip the work.
+  return randomInt(min, Math.max(min + 1, max));
 }
 
 function decodePayload(response: string): Payload | null {
