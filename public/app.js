@@ -1,6 +1,12 @@
 // Progressive enhancement only: every form works without this file.
 
-// Password eye toggle: a real button with an accessible name and aria-pressed.
+// Scripting is on: the "needs JavaScript" notices step aside. The stylesheet
+// already hides them where the browser supports @media (scripting); this
+// covers the browsers that do not.
+for (const notice of document.querySelectorAll('[data-needs-js]')) notice.hidden = true;
+
+// Password eye toggle: a real button whose name stays "Mostrar contraseña"
+// while aria-pressed tells whether the password is shown.
 for (const button of document.querySelectorAll('button[data-reveal]')) {
   const input = document.getElementById(button.getAttribute('data-reveal'));
   if (!input) continue;
@@ -9,7 +15,27 @@ for (const button of document.querySelectorAll('button[data-reveal]')) {
     const show = input.type === 'password';
     input.type = show ? 'text' : 'password';
     button.setAttribute('aria-pressed', String(show));
-    button.setAttribute('aria-label', show ? 'Ocultar contraseña' : 'Mostrar contraseña');
+  });
+}
+
+// Before sending, every password goes back to dots, so the browser never
+// offers to remember a visible one as plain text.
+for (const form of document.querySelectorAll('form')) {
+  form.addEventListener('submit', () => {
+    for (const button of form.querySelectorAll('button[data-reveal][aria-pressed="true"]')) {
+      button.click();
+    }
+  });
+}
+
+// Once «No soy un robot» is verified, its "please tick the box" error no
+// longer applies: it goes, so a green tick never sits next to a red warning.
+for (const widget of document.querySelectorAll('altcha-widget')) {
+  widget.addEventListener('verified', () => {
+    const field = widget.closest('.field');
+    if (!field) return;
+    field.classList.remove('field-invalid');
+    for (const error of field.querySelectorAll('.field-error')) error.hidden = true;
   });
 }
 

@@ -98,7 +98,7 @@ fi
 
 # --- 5. Browser end-to-end -------------------------------------------------
 step "Browser end-to-end (Playwright, Chromium)"
-PW_JSON="$OUT/e2e.json" npx playwright test --reporter=list,json </dev/null
+PW_JSON="$OUT/e2e.json" npx playwright test </dev/null
 code=$?
 read -r p f < <(node -e '
   try {

@@ -31,7 +31,7 @@ ${scripts.map((s) =>
 <body>
 <a class="skip-link" href="#contenido">${text.skipToContent}</a>
 <header class="brand-bar">
-  <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">+</span> ${text.brand} <span class="brand-sub">${text.portalName}</span></a>
+  <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">+</span><span class="brand-text"><span class="brand-name">${text.brand}</span> <span class="brand-sub">${text.portalName}</span></span></a>
 </header>
 <main id="contenido" class="card card-${options.width ?? 'narrow'}" tabindex="-1">
 ${options.body}

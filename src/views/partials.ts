@@ -53,8 +53,10 @@ export function textField(o: TextFieldOptions): Html {
       autocapitalize="off" spellcheck="false">
     ${
       o.reveal
-        ? html`<button type="button" class="reveal" data-reveal="${o.name}" aria-controls="${o.name}" aria-pressed="false" aria-label="${text.showPassword}" hidden>
-      <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24"><path d="M12 5C6.5 5 2.3 8.6 1 12c1.3 3.4 5.5 7 11 7s9.7-3.6 11-7c-1.3-3.4-5.5-7-11-7zm0 11.5A4.5 4.5 0 1 1 12 7.5a4.5 4.5 0 0 1 0 9zm0-7a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z" fill="currentColor"/></svg>
+        ? // A toggle keeps its name; aria-pressed says whether the password is shown.
+          html`<button type="button" class="reveal" data-reveal="${o.name}" aria-controls="${o.name}" aria-pressed="false" aria-label="${text.showPassword}" hidden>
+      <svg class="icon-eye" aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="28" height="28"><path d="M12 5C6.5 5 2.3 8.6 1 12c1.3 3.4 5.5 7 11 7s9.7-3.6 11-7c-1.3-3.4-5.5-7-11-7zm0 11.5A4.5 4.5 0 1 1 12 7.5a4.5 4.5 0 0 1 0 9zm0-7a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z" fill="currentColor"/></svg>
+      <svg class="icon-eye-off" aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="28" height="28"><path d="M12 7c2.76 0 5 2.24 5 5 0 .65-.13 1.26-.36 1.83l2.92 2.92c1.51-1.26 2.7-2.89 3.43-4.75-1.73-4.39-6-7.5-11-7.5-1.4 0-2.74.25-3.98.7l2.16 2.16C10.74 7.13 11.35 7 12 7zM2 4.27l2.28 2.28.46.46C3.08 8.3 1.78 10.02 1 12c1.73 4.39 6 7.5 11 7.5 1.55 0 3.03-.3 4.38-.84l.42.42L19.73 22 21 20.73 3.27 3 2 4.27zM7.53 9.8l1.55 1.55c-.05.21-.08.43-.08.65 0 1.66 1.34 3 3 3 .22 0 .44-.03.65-.08l1.55 1.55c-.67.33-1.41.53-2.2.53-2.76 0-5-2.24-5-5 0-.79.2-1.53.53-2.2zm4.31-.78l3.15 3.15.02-.16c0-1.66-1.34-3-3-3l-.17.01z" fill="currentColor"/></svg>
     </button>`
         : ''
     }
@@ -62,12 +64,28 @@ export function textField(o: TextFieldOptions): Html {
 </div>`;
 }
 
-/** The CAPTCHA ("No soy un robot") for the configured provider, with a no-JavaScript notice. */
+/** The scripts a page with captchaField() loads: the widget and, for ALTCHA, its Spanish. */
+export function captchaScripts(captcha: Captcha): { src: string; module: boolean }[] {
+  return captcha.provider === 'altcha'
+    ? captcha.widget.scripts.concat([
+        { src: '/assets/altcha/es-419.js', module: true },
+        { src: '/assets/altcha-es-uy.js', module: true },
+      ])
+    : captcha.widget.scripts;
+}
+
+/**
+ * The CAPTCHA ("No soy un robot") for the configured provider, and the notice
+ * that it needs JavaScript: a plain paragraph (not <noscript>) that the
+ * stylesheet hides when scripting is on, so it also shows when only a
+ * stylesheet-level check can tell.
+ */
 export function captchaField(captcha: Captcha, error: string | undefined): Html {
   let widget: Html;
   if (captcha.provider === 'altcha') {
-    widget = html`<altcha-widget name="altcha" challenge="/api/v1/captcha" language="es-419"
-      configuration='{"hideFooter":true,"hideLogo":false}'></altcha-widget>`;
+    // The ALTCHA logo looks like a "reload" button and opens the vendor's site: hidden.
+    widget = html`<altcha-widget name="altcha" challenge="/api/v1/captcha" language="es-uy"
+      configuration='{"hideFooter":true,"hideLogo":true}'></altcha-widget>`;
   } else if (captcha.provider === 'none') {
     return html``;
   } else {
@@ -77,6 +95,6 @@ export function captchaField(captcha: Captcha, error: string | undefined): Html 
   return html`<div class="field captcha${error ? ' field-invalid' : ''}" id="captcha">
   ${error ? html`<p class="field-error" id="captcha-error"><span aria-hidden="true">⚠ </span>${error}</p>` : ''}
   ${widget}
-  <noscript><p class="notice">${text.captchaNeedsJavascript}</p></noscript>
+  <p class="notice needs-js" data-needs-js>${text.captchaNeedsJavascript}</p>
 </div>`;
 }

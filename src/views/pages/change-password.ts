@@ -4,8 +4,13 @@ import type { Captcha } from '../../captcha/port.ts';
 import { errors, manual } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
-import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
-import { captchaScripts } from './recovery.ts';
+import {
+  captchaField,
+  captchaScripts,
+  errorSummary,
+  type FieldMessages,
+  textField,
+} from '../partials.ts';
 
 export interface ChangePasswordView {
   captcha: Captcha;

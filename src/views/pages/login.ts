@@ -3,7 +3,13 @@ import type { Captcha } from '../../captcha/port.ts';
 import { manual } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
-import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
+import {
+  captchaField,
+  captchaScripts,
+  errorSummary,
+  type FieldMessages,
+  textField,
+} from '../partials.ts';
 
 export interface LoginView {
   captcha: Captcha;
@@ -17,9 +23,7 @@ export function loginPage(view: LoginView): string {
   const fields = view.fields ?? {};
   return renderPage({
     title: 'Ingreso',
-    scripts: view.captcha.widget.scripts.concat(
-      view.captcha.provider === 'altcha' ? [{ src: '/assets/altcha/es-419.js', module: true }] : [],
-    ),
+    scripts: captchaScripts(view.captcha),
     body: html`<h1>${manual.loginTitle}</h1>
 <p class="lead">${manual.loginHint}</p>
 ${view.notice ? html`<div class="alert alert-info" role="status"><p>${view.notice}</p></div>` : ''}

@@ -6,7 +6,13 @@ import type { DeliveryChannel, RecoveryFlow } from '../../flows/recovery/state.t
 import { manual } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
-import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
+import {
+  captchaField,
+  captchaScripts,
+  errorSummary,
+  type FieldMessages,
+  textField,
+} from '../partials.ts';
 
 export const RECOVERY_PATHS: Record<RecoveryFlow, string> = {
   recovery: '/olvide-mi-contrasena',
@@ -21,12 +27,6 @@ export interface RecoveryView {
   channel?: DeliveryChannel | undefined;
   message?: string;
   fields?: FieldMessages;
-}
-
-export function captchaScripts(captcha: Captcha) {
-  return captcha.widget.scripts.concat(
-    captcha.provider === 'altcha' ? [{ src: '/assets/altcha/es-419.js', module: true }] : [],
-  );
 }
 
 export function recoveryPage(view: RecoveryView): string {
