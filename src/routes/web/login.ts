@@ -1,5 +1,6 @@
 // Pages: login ("/"), the form post, the member home and logout.
 import type { FastifyInstance } from 'fastify';
+import { deleteSession } from '../../auth/sessions.ts';
 import { type AppDeps, flowDepsFor } from '../../deps.ts';
 import { viewMember } from '../../flows/context.ts';
 import { FlowError } from '../../flows/errors.ts';
@@ -9,8 +10,6 @@ import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.t
 import { homePage } from '../../views/pages/home.ts';
 import { loginPage } from '../../views/pages/login.ts';
 import { formField, requestContext } from '../context.ts';
-
-const formBody = { type: 'object', additionalProperties: true } as const;
 
 export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
   const flowDeps = flowDepsFor(deps);
@@ -30,7 +29,7 @@ export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
       .send(loginPage({ captcha: deps.captcha, ...(notice ? { notice } : {}) }));
   });
 
-  app.post('/ingresar', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+  app.post('/ingresar', { schema: { hide: true } }, async (request, reply) => {
     const document = formField(request.body, 'document');
     try {
       const result = await logIn(
@@ -42,6 +41,9 @@ export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
         },
         requestContext(request, 'web'),
       );
+      // Logging in over a live session replaces it rather than leaving it behind.
+      const previous = request.cookies[sessionCookieName(deps)];
+      if (previous) await deleteSession(deps.db, previous);
       reply.setCookie(sessionCookieName(deps), result.token, sessionCookieOptions(deps));
       return reply.redirect('/inicio', 303);
     } catch (error) {

@@ -16,7 +16,6 @@ import { RECOVERY_PATHS, recoveryPage } from '../../views/pages/recovery.ts';
 import { formField, requestContext } from '../context.ts';
 
 const HTML = 'text/html; charset=utf-8';
-const formBody = { type: 'object', additionalProperties: true } as const;
 
 export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void {
   const flowDeps = flowDepsFor(deps);
@@ -33,7 +32,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
       reply.type(HTML).send(recoveryPage({ flow, captcha: deps.captcha, step: 'request' })),
     );
 
-    app.post(base, { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    app.post(base, { schema: { hide: true } }, async (request, reply) => {
       const document = formField(request.body, 'document');
       const channel = formField(request.body, 'channel');
       try {
@@ -75,37 +74,33 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
       }
     });
 
-    app.post(
-      `${base}/codigo`,
-      { schema: { hide: true, body: formBody } },
-      async (request, reply) => {
-        const document = formField(request.body, 'document');
-        try {
-          const { token } = await verifySmsCode(
-            flowDeps,
-            { document, code: formField(request.body, 'code') },
-            requestContext(request, 'web'),
+    app.post(`${base}/codigo`, { schema: { hide: true } }, async (request, reply) => {
+      const document = formField(request.body, 'document');
+      try {
+        const { token } = await verifySmsCode(
+          flowDeps,
+          { document, code: formField(request.body, 'code') },
+          requestContext(request, 'web'),
+        );
+        reply.setCookie(tokenCookie, token, tokenCookieOptions);
+        return reply.redirect(CHANGE_PASSWORD_PATH, 303);
+      } catch (error) {
+        if (!(error instanceof FlowError)) throw error;
+        return reply
+          .code(error.status)
+          .type(HTML)
+          .send(
+            recoveryPage({
+              flow,
+              captcha: deps.captcha,
+              step: 'code',
+              document: (document ?? '').slice(0, 32),
+              message: error.message,
+              fields: error.fields,
+            }),
           );
-          reply.setCookie(tokenCookie, token, tokenCookieOptions);
-          return reply.redirect(CHANGE_PASSWORD_PATH, 303);
-        } catch (error) {
-          if (!(error instanceof FlowError)) throw error;
-          return reply
-            .code(error.status)
-            .type(HTML)
-            .send(
-              recoveryPage({
-                flow,
-                captcha: deps.captcha,
-                step: 'code',
-                document: (document ?? '').slice(0, 32),
-                message: error.message,
-                fields: error.fields,
-              }),
-            );
-        }
-      },
-    );
+      }
+    });
   }
 
   const renderChange = (
@@ -141,46 +136,42 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
     },
   );
 
-  app.post(
-    CHANGE_PASSWORD_PATH,
-    { schema: { hide: true, body: formBody } },
-    async (request, reply) => {
-      try {
-        await setPasswordWithToken(
-          flowDeps,
-          {
-            token: request.cookies[tokenCookie],
-            password: formField(request.body, 'password'),
-            passwordConfirmation: formField(request.body, 'passwordConfirmation'),
-            captcha: formField(request.body, deps.captcha.widget.fieldName),
-          },
-          requestContext(request, 'web'),
-        );
+  app.post(CHANGE_PASSWORD_PATH, { schema: { hide: true } }, async (request, reply) => {
+    try {
+      await setPasswordWithToken(
+        flowDeps,
+        {
+          token: request.cookies[tokenCookie],
+          password: formField(request.body, 'password'),
+          passwordConfirmation: formField(request.body, 'passwordConfirmation'),
+          captcha: formField(request.body, deps.captcha.widget.fieldName),
+        },
+        requestContext(request, 'web'),
+      );
+      reply.clearCookie(tokenCookie, sessionCookieOptions(deps));
+      reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
+      return renderChange(reply, 200, {
+        captcha: deps.captcha,
+        ruleText: policyText,
+        state: 'done',
+      });
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      if (error.code === 'TOKEN_INVALID') {
         reply.clearCookie(tokenCookie, sessionCookieOptions(deps));
-        reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
-        return renderChange(reply, 200, {
+        return renderChange(reply, 400, {
           captcha: deps.captcha,
           ruleText: policyText,
-          state: 'done',
-        });
-      } catch (error) {
-        if (!(error instanceof FlowError)) throw error;
-        if (error.code === 'TOKEN_INVALID') {
-          reply.clearCookie(tokenCookie, sessionCookieOptions(deps));
-          return renderChange(reply, 400, {
-            captcha: deps.captcha,
-            ruleText: policyText,
-            state: 'invalid',
-          });
-        }
-        return renderChange(reply, error.status, {
-          captcha: deps.captcha,
-          ruleText: policyText,
-          state: 'form',
-          message: error.message,
-          fields: error.fields,
+          state: 'invalid',
         });
       }
-    },
-  );
+      return renderChange(reply, error.status, {
+        captcha: deps.captcha,
+        ruleText: policyText,
+        state: 'form',
+        message: error.message,
+        fields: error.fields,
+      });
+    }
+  });
 }
