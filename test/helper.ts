@@ -96,12 +96,16 @@ export interface TestAppOptions {
   captcha?: Captcha;
   database?: TestDatabase;
   hasher?: PasswordHasher;
+  /** The clock to share with other parts (e.g. a Dispatcher); a new FakeClock by default. */
+  clock?: FakeClock;
+  /** Woken after a flow queued a message (e.g. a Dispatcher); nothing by default. */
+  courier?: AppDeps['courier'];
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(options.env);
-  const clock = new FakeClock();
+  const clock = options.clock ?? new FakeClock();
   const captcha =
     options.captcha ??
     createCaptcha(config.captcha, { db: database.db, clock, secret: TEST_SECRET });
@@ -112,6 +116,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     hasher: options.hasher ?? FAST_HASHER,
     captcha,
     secret: TEST_SECRET,
+    ...(options.courier ? { courier: options.courier } : {}),
   };
   const app = await buildApp(deps, { logger: false });
   await app.ready();

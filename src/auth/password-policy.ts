@@ -31,7 +31,7 @@ const ASVS_RULE =
   'La nueva contraseña debe tener entre 8 y 64 caracteres. Puede usar letras, números, espacios y símbolos; una frase fácil de recordar es una buena contraseña.';
 
 /** Control characters (C0, DEL, C1) are the only ones the asvs policy refuses. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 
 export function createPasswordPolicy(name: PolicyName): PasswordPolicy {
   const manual = name === 'manual';

@@ -1,9 +1,14 @@
 // The recovery and registration steps, shared by the pages and the API.
 import { recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
-import { normalizeDocument } from '../../auth/documents.ts';
+import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
-import { countMemberMessages, countSmsTo, enqueueMessage } from '../../courier/outbox.ts';
+import {
+  countMemberMessages,
+  countSmsTo,
+  enqueueMessage,
+  lockDestination,
+} from '../../courier/outbox.ts';
 import { passwordChangedEmail } from '../../courier/templates/password-changed.ts';
 import { passwordRequestEmail } from '../../courier/templates/password-request.ts';
 import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
@@ -21,6 +26,9 @@ import {
 } from './state.ts';
 
 export const CHANGE_PASSWORD_PATH = '/cambiar-contrasena';
+
+/** The messages a member asks for: what the per-member limit counts (not the change notices). */
+const REQUEST_TEMPLATES = ['password-request', 'sms-code'] as const;
 
 export interface PasswordRequestInput {
   document: string | undefined;
@@ -45,7 +53,7 @@ export async function requestPasswordChange(
 
   const now = deps.clock.now();
   const outcome = await deps.db.transaction().execute(async (trx) => {
-    const member = await findMemberForUpdate(trx, identifier);
+    const member = await findMember(trx, identifier, true);
     const refusal = await whyNotSend(trx, deps, member, channel, now);
     if (refusal || !member) return { member, refusal: refusal ?? 'unknown', queued: false };
 
@@ -247,7 +255,7 @@ export async function setPasswordWithToken(
         .where('one_time_secrets.expires_at', '>', now)
         .executeTakeFirst()
     : undefined;
-  if (!found || found.status !== 'active') throw recoveryErrors.tokenInvalid();
+  if (found?.status !== 'active') throw recoveryErrors.tokenInvalid();
 
   const password = input.password ?? '';
   const problems = deps.passwordPolicy.check({
@@ -342,39 +350,29 @@ async function checkCaptcha(
   throw verdict === 'missing' ? recoveryErrors.captchaMissing() : recoveryErrors.captchaFailed();
 }
 
-/** The member by document, else by member number. */
-async function findMember(db: Database, identifier: string): Promise<Member | undefined> {
-  return (
-    (await db
-      .selectFrom('members')
-      .selectAll()
-      .where('document', '=', identifier)
-      .executeTakeFirst()) ??
-    (await db
-      .selectFrom('members')
-      .selectAll()
-      .where('member_number', '=', identifier)
-      .executeTakeFirst())
-  );
-}
-
-/** Same, locking the row so one member's requests are counted one at a time. */
-async function findMemberForUpdate(db: Database, identifier: string): Promise<Member | undefined> {
-  const byDocument = await db
-    .selectFrom('members')
-    .selectAll()
-    .where('document', '=', identifier)
-    .forUpdate()
-    .executeTakeFirst();
-  return (
-    byDocument ??
-    (await db
-      .selectFrom('members')
-      .selectAll()
-      .where('member_number', '=', identifier)
-      .forUpdate()
-      .executeTakeFirst())
-  );
+/**
+ * The member by document, else by member number, else, for 8 digits ending in
+ * their own check digit (SPEC §3: members often type it), by the document
+ * without it. With `lock`, the row is locked so one member's requests are
+ * counted one at a time.
+ */
+async function findMember(
+  db: Database,
+  identifier: string,
+  lock = false,
+): Promise<Member | undefined> {
+  const base = withoutCheckDigit(identifier);
+  const lookups: ['document' | 'member_number', string][] = [
+    ['document', identifier],
+    ['member_number', identifier],
+    ...(base ? [['document', base] as ['document', string]] : []),
+  ];
+  for (const [column, value] of lookups) {
+    const query = db.selectFrom('members').selectAll().where(column, '=', value);
+    const member = await (lock ? query.forUpdate() : query).executeTakeFirst();
+    if (member) return member;
+  }
+  return undefined;
 }
 
 /** Why nothing may be sent, or null when it may. */
@@ -391,9 +389,14 @@ async function whyNotSend(
   if (!destination) return 'no_contact';
   const limits = deps.messageLimits;
   const hourAgo = addMinutes(now, -60);
-  if ((await countMemberMessages(db, member.id, hourAgo)) >= limits.perMemberPerHour)
+  // The member's row is locked (findMember with lock); the number may be shared.
+  if (
+    (await countMemberMessages(db, member.id, hourAgo, REQUEST_TEMPLATES)) >=
+    limits.perMemberPerHour
+  )
     return 'member_limit';
   if (channel === 'sms') {
+    await lockDestination(db, 'sms', destination);
     if ((await countSmsTo(db, destination, hourAgo)) >= limits.smsPerNumberPerHour)
       return 'number_hour_limit';
     if ((await countSmsTo(db, destination, addMinutes(now, -24 * 60))) >= limits.smsPerNumberPerDay)
