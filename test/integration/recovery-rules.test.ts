@@ -457,6 +457,28 @@ describe(`recovery rules: password policy, enumeration, limits, CAPTCHA (${datab
       assert.equal(await delivered(), 11);
     });
 
+    it('keeps the per-member limit when one member asks ten times at once', async () => {
+      const member = await createMember(rig.db);
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => requestPassword(rig, member.document, 'email')),
+      );
+      assert.ok(answers.every((a) => a.statusCode === 202));
+      const queued = await rig.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('member_id', '=', member.id)
+        .execute();
+      assert.equal(queued.length, 5);
+      // Each newer link killed the one before: exactly one is still usable.
+      const live = await rig.db
+        .selectFrom('one_time_secrets')
+        .select('id')
+        .where('member_id', '=', member.id)
+        .where('used_at', 'is', null)
+        .execute();
+      assert.equal(live.length, 1);
+    });
+
     it('keeps the per-number limit when several members sharing a number ask at the same time', async () => {
       const shared = '+59899400400';
       const members = await Promise.all(

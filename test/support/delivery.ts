@@ -9,6 +9,7 @@ import { Dispatcher, type DispatcherLog } from '../../src/courier/dispatcher.ts'
 import type { Database } from '../../src/db/schema.ts';
 import {
   buildTestApp,
+  createTestDatabase,
   FakeClock,
   TEST_SECRET,
   type TestApp,
@@ -75,27 +76,30 @@ export interface DeliveryRigOptions extends Omit<TestAppOptions, 'clock' | 'cour
 export async function buildDeliveryRig(options: DeliveryRigOptions = {}): Promise<DeliveryRig> {
   const smtp = options.smtp ?? (await SmtpStub.start());
   const sms = options.sms ?? (await SmsGatewayStub.start());
+  const database = options.database ?? (await createTestDatabase());
   const clock = new FakeClock();
   const log = new CapturedLog();
-  let dispatcher: Dispatcher | undefined;
-  const t = await buildTestApp({
-    ...options,
+  const dispatcher = createDispatcher({
+    db: database.db,
     clock,
-    courier: { wake: () => dispatcher?.wake() },
+    smtpUrl: smtp.url,
+    smsUrl: sms.url,
+    log,
   });
-  dispatcher = createDispatcher({ db: t.db, clock, smtpUrl: smtp.url, smsUrl: sms.url, log });
-  const ready = dispatcher;
+  // The dispatcher is the app's courier: flows wake it (it only runs once started).
+  const t = await buildTestApp({ ...options, database, clock, courier: dispatcher });
   return {
     ...t,
     smtp,
     sms,
-    dispatcher: ready,
+    dispatcher,
     log,
-    deliver: () => ready.runOnce(),
+    deliver: () => dispatcher.runOnce(),
     send: (request) => send(t, request),
     close: async () => {
-      await ready.stop();
+      await dispatcher.stop();
       await t.close();
+      if (!options.database) await database.close();
       if (!options.smtp) await smtp.stop();
       if (!options.sms) await sms.close();
     },
