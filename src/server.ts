@@ -3,8 +3,6 @@
 import { buildApp } from './app.ts';
 import { systemClock } from './auth/clock.ts';
 import { PasswordHasher } from './auth/passwords.ts';
-import { deleteExpiredSessions } from './auth/sessions.ts';
-import { AltchaCaptcha } from './captcha/altcha.ts';
 import { createCaptcha } from './captcha/create.ts';
 import { loadConfig } from './config.ts';
 import { DevMailboxChannel } from './courier/channels/dev-mailbox.ts';
@@ -15,6 +13,7 @@ import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import { DEMO_MEMBER, ensureDemoMember } from './members/demo.ts';
+import { runHousekeeping } from './ops/housekeeping.ts';
 import { describeStartupError } from './startup-errors.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
@@ -73,8 +72,7 @@ async function main(): Promise<void> {
   const housekeeping = setInterval(() => {
     void (async () => {
       try {
-        await deleteExpiredSessions(db, clock);
-        if (captcha instanceof AltchaCaptcha) await captcha.deleteExpired();
+        await runHousekeeping(db, clock);
       } catch (error) {
         app.log.warn({ err: error }, 'housekeeping failed');
       }

@@ -78,15 +78,6 @@ export class AltchaCaptcha implements Captcha {
       .executeTakeFirst();
     return inserted ? 'ok' : 'failed';
   }
-
-  /** Forgets used solutions whose challenges have expired anyway. */
-  async deleteExpired(): Promise<number> {
-    const result = await this.options.db
-      .deleteFrom('captcha_solutions')
-      .where('expires_at', '<=', this.options.clock.now())
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
 }
 
 function randomCounter(max: number): number {

@@ -1,0 +1,22 @@
+// What the server forgets on a schedule: ended sessions, used CAPTCHA
+// solutions, and the records of links, codes and messages once no rule
+// needs them (limits look back one day; a week leaves room for support).
+import type { Clock } from '../auth/clock.ts';
+import { deleteExpiredSessions } from '../auth/sessions.ts';
+import type { Database } from '../db/schema.ts';
+
+export const RECORD_RETENTION_DAYS = 7;
+
+export async function runHousekeeping(db: Database, clock: Clock): Promise<void> {
+  const now = clock.now();
+  const cutoff = new Date(now.getTime() - RECORD_RETENTION_DAYS * 24 * 60 * 60_000);
+  await deleteExpiredSessions(db, clock);
+  await db.deleteFrom('captcha_solutions').where('expires_at', '<=', now).execute();
+  await db.deleteFrom('one_time_secrets').where('expires_at', '<', cutoff).execute();
+  await db
+    .deleteFrom('outbox')
+    .where('status', 'in', ['sent', 'abandoned'])
+    .where('created_at', '<', cutoff)
+    .execute();
+  await db.deleteFrom('dev_mailbox').where('created_at', '<', cutoff).execute();
+}
