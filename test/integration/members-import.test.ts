@@ -1,0 +1,481 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import {
+  InsertQueryNode,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryId,
+} from 'kysely';
+import type { Database } from '../../src/db/schema.ts';
+import {
+  type ImportCounts,
+  ImportError,
+  type ImportOptions,
+  importMembers,
+  type Rejection,
+} from '../../src/members/import.ts';
+import {
+  createMember,
+  createTestDatabase,
+  databaseLabel,
+  FakeClock,
+  type TestDatabase,
+  usingPostgres,
+} from '../helper.ts';
+
+const HEADER = 'document,member_number,first_name,last_name,email,mobile,status';
+
+function csv(...lines: string[]): string {
+  return `${[HEADER, ...lines].join('\n')}\n`;
+}
+
+/** `count` good lines with documents and member numbers from `start` upwards. */
+function goodLines(count: number, start = 2_000_000): string[] {
+  return Array.from(
+    { length: count },
+    (_, i) => `${start + i},${start + i},Nombre${i},Apellido${i},socio${i}@example.org,,active`,
+  );
+}
+
+interface ImportRun {
+  counts: ImportCounts;
+  rejections: Rejection[];
+  progress: ImportCounts[];
+}
+
+async function importText(
+  db: Database,
+  text: string | Buffer,
+  options: ImportOptions = {},
+): Promise<ImportRun> {
+  const rejections: Rejection[] = [];
+  const progress: ImportCounts[] = [];
+  const counts = await importMembers(db, Readable.from([Buffer.from(text)]), {
+    onReject: (rejection) => rejections.push(rejection),
+    onProgress: (snapshot) => progress.push(snapshot),
+    ...options,
+  });
+  return { counts, rejections, progress };
+}
+
+function findMember(db: Database, document: string) {
+  return db.selectFrom('members').selectAll().where('document', '=', document).executeTakeFirst();
+}
+
+async function countMembers(db: Database): Promise<number> {
+  const row = await db
+    .selectFrom('members')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Records, for each INSERT statement, how many rows it returned: when every
+ * row is new, that is how many rows the statement carried.
+ */
+class InsertCounter implements KyselyPlugin {
+  readonly rowsPerInsert: number[] = [];
+  readonly #inserts = new WeakSet<QueryId>();
+  transformQuery({ node, queryId }: PluginTransformQueryArgs) {
+    if (InsertQueryNode.is(node)) this.#inserts.add(queryId);
+    return node;
+  }
+  async transformResult({ result, queryId }: PluginTransformResultArgs) {
+    if (this.#inserts.has(queryId)) this.rowsPerInsert.push(result.rows.length);
+    return result;
+  }
+}
+
+describe(`members:import on ${databaseLabel}`, () => {
+  let database: TestDatabase;
+  let db: Database;
+  let clock: FakeClock;
+
+  before(async () => {
+    database = await createTestDatabase();
+    db = database.db;
+  });
+  after(() => database.close());
+  beforeEach(async () => {
+    clock = new FakeClock();
+    await db.deleteFrom('members').execute();
+  });
+
+  it('imports the good lines and rejects each bad one with its line number and reason', async () => {
+    // BOM, CRLF, spaces around cells and a blank line, as spreadsheets export them.
+    const text = `\ufeff${[
+      HEADER,
+      ' 1.234.567 , 100 , Ana , Pérez , Ana@Example.org , 099 123 456 , Active ',
+      '2345678,101,Bruno,Gómez,,,inactive',
+      '',
+      '3456789,102,Carla,Díaz,carla@example,,active',
+      '4567890,103,Diego,Suárez,,12345,active',
+      '1234567,104,Ana,Otra,,,active',
+      '5678901,105,Elena,Ruiz,,,',
+      '6789012,106,Fabio',
+      '0123456,107,Gael,Paz,,,active',
+      '"7890123",108,"Inés ""la"" Mora","Sosa",,+59898765432,active',
+    ].join('\r\n')}\r\n`;
+
+    const run = await importText(db, text, { clock });
+
+    assert.deepEqual(run.counts, {
+      rows: 9,
+      inserted: 3,
+      updated: 0,
+      unchanged: 0,
+      rejected: 6,
+    });
+    assert.deepEqual(run.rejections, [
+      { line: 5, reason: 'email "carla@example" is not a valid email address' },
+      {
+        line: 6,
+        reason:
+          'mobile "12345" is not a Uruguayan mobile number (expected 09X XXX XXX or +5989X XXX XXX)',
+      },
+      { line: 7, reason: 'duplicate document in this file, first seen on line 2' },
+      { line: 8, reason: 'status is missing (expected active or inactive)' },
+      { line: 9, reason: 'expected 7 fields, found 3' },
+      { line: 10, reason: 'document "0123456" must be 6 to 8 digits without a leading zero' },
+    ]);
+    const ana = await findMember(db, '1234567');
+    assert.deepEqual(
+      {
+        memberNumber: ana?.member_number,
+        firstName: ana?.first_name,
+        lastName: ana?.last_name,
+        email: ana?.email,
+        mobile: ana?.mobile,
+        status: ana?.status,
+        createdAt: ana?.created_at,
+      },
+      {
+        memberNumber: '100',
+        firstName: 'Ana',
+        lastName: 'Pérez',
+        email: 'ana@example.org',
+        mobile: '+59899123456',
+        status: 'active',
+        createdAt: clock.now(),
+      },
+    );
+    assert.equal((await findMember(db, '7890123'))?.first_name, 'Inés "la" Mora');
+    assert.equal((await findMember(db, '2345678'))?.status, 'inactive');
+    assert.equal(await countMembers(db), 3);
+  });
+
+  it('counts every line as unchanged when the same file is imported again', async () => {
+    const text = csv(...goodLines(5));
+    await importText(db, text, { clock });
+    const before = await findMember(db, '2000003');
+    clock.advanceMinutes(60);
+
+    const run = await importText(db, text, { clock });
+
+    assert.deepEqual(run.counts, { rows: 5, inserted: 0, updated: 0, unchanged: 5, rejected: 0 });
+    assert.deepEqual((await findMember(db, '2000003'))?.updated_at, before?.updated_at);
+  });
+
+  it('updates a changed member without touching the password', async () => {
+    const member = await createMember(db, {
+      document: '3456789',
+      memberNumber: '555',
+      firstName: 'Ana',
+      email: 'old@example.org',
+      password: 'clave2026',
+    });
+    clock.advanceMinutes(60);
+
+    const run = await importText(
+      db,
+      csv('3456789,555,Ana María,Pérez,new@example.org,099000111,inactive', ...goodLines(2)),
+      { clock },
+    );
+
+    assert.deepEqual(run.counts, { rows: 3, inserted: 2, updated: 1, unchanged: 0, rejected: 0 });
+    const updated = await findMember(db, '3456789');
+    assert.equal(updated?.first_name, 'Ana María');
+    assert.equal(updated?.email, 'new@example.org');
+    assert.equal(updated?.mobile, '+59899000111');
+    assert.equal(updated?.status, 'inactive');
+    assert.equal(updated?.id, member.id);
+    assert.equal(updated?.password_hash, member.password_hash);
+    assert.deepEqual(updated?.password_changed_at, member.password_changed_at);
+    assert.deepEqual(updated?.created_at, member.created_at);
+    assert.deepEqual(updated?.updated_at, clock.now());
+  });
+
+  it('rejects a member number that belongs to another member and imports the rest of the batch', async () => {
+    await createMember(db, { document: '1111111', memberNumber: '900' });
+
+    const run = await importText(
+      db,
+      csv(
+        '2222222,900,Bruno,Gómez,,,active',
+        '3333333,901,Carla,Díaz,,,active',
+        '1111111,900,Ana,Pérez,,,active',
+      ),
+      { clock },
+    );
+
+    assert.deepEqual(run.rejections, [
+      {
+        line: 2,
+        reason: 'member_number 900 already belongs to the member with document 1111111',
+      },
+    ]);
+    assert.deepEqual(run.counts, { rows: 3, inserted: 1, updated: 1, unchanged: 0, rejected: 1 });
+    assert.equal(await findMember(db, '2222222'), undefined);
+    assert.equal((await findMember(db, '3333333'))?.member_number, '901');
+  });
+
+  it('rejects a member number repeated further down the file, even in a later batch', async () => {
+    const run = await importText(
+      db,
+      csv(
+        '2222222,900,Bruno,Gómez,,,active',
+        '3333333,901,Carla,Díaz,,,active',
+        '4444444,902,Diego,Suárez,,,active',
+        '5555555,900,Elena,Ruiz,,,active',
+      ),
+      { clock, batchSize: 2 },
+    );
+
+    assert.deepEqual(run.rejections, [
+      { line: 5, reason: 'member_number 900 is already used on line 2 of this file' },
+    ]);
+    assert.equal(run.counts.inserted, 3);
+  });
+
+  it('writes in batches of the given size, one statement each', async () => {
+    const counter = new InsertCounter();
+
+    const run = await importText(db.withPlugin(counter), csv(...goodLines(10)), {
+      clock,
+      batchSize: 3,
+    });
+
+    assert.deepEqual(counter.rowsPerInsert, [3, 3, 3, 1]);
+    assert.deepEqual(
+      run.progress.map((p) => p.inserted),
+      [3, 6, 9, 10],
+    );
+    assert.equal(await countMembers(db), 10);
+  });
+
+  it('keeps the batches already written when interrupted', async () => {
+    const interrupt = new AbortController();
+
+    await assert.rejects(
+      importText(db, csv(...goodLines(10)), {
+        clock,
+        batchSize: 4,
+        signal: interrupt.signal,
+        onProgress: () => interrupt.abort(),
+      }),
+      (error: unknown) => error instanceof ImportError && error.code === 'interrupted',
+    );
+    assert.equal(await countMembers(db), 4);
+  });
+
+  it('reports a line number that counts the lines of a quoted cell spanning two lines', async () => {
+    const run = await importText(
+      db,
+      csv('2222222,900,"Bruno\nJosé",Gómez,,,active', '3333333,901,Carla,Díaz,,,nope'),
+      { clock },
+    );
+
+    assert.deepEqual(
+      run.rejections.map((r) => r.line),
+      [2, 4],
+    );
+  });
+
+  it('rejects a line that is not UTF-8', async () => {
+    const latin1 = Buffer.concat([
+      Buffer.from(`${HEADER}\n2222222,900,Mar`),
+      Buffer.from([0xed]), // "í" in Latin-1
+      Buffer.from('a,Gómez,,,active\n'),
+    ]);
+
+    const run = await importText(db, latin1, { clock });
+
+    assert.deepEqual(run.rejections, [
+      { line: 2, reason: 'contains bytes that are not UTF-8 (save the file as UTF-8)' },
+    ]);
+  });
+
+  describe('stops with a clear reason', () => {
+    async function importError(text: string): Promise<ImportError> {
+      try {
+        await importText(db, text, { clock });
+      } catch (error) {
+        assert.ok(error instanceof ImportError, String(error));
+        return error;
+      }
+      assert.fail('the import did not stop');
+    }
+
+    it('on a wrong header, naming the expected one', async () => {
+      const error = await importError('documento,socio\n1234567,1\n');
+      assert.equal(error.code, 'header');
+      assert.match(error.message, /must be the header "document,member_number,.*status"/);
+      assert.match(error.message, /but it is "documento,socio"/);
+    });
+
+    it('on an empty file', async () => {
+      const error = await importError('');
+      assert.equal(error.code, 'header');
+      assert.match(error.message, /the file is empty/);
+    });
+
+    it('on broken CSV, naming the line', async () => {
+      const error = await importError(csv('2222222,900,"Bruno"x,Gómez,,,active'));
+      assert.equal(error.code, 'malformed');
+      assert.match(error.message, /on line 2:/);
+    });
+
+    it('on a quote that is never closed, naming where it starts', async () => {
+      const error = await importError(
+        csv(...goodLines(2), '3333333,901,"Carla,Díaz,,,active', ...goodLines(2, 4_000_000)),
+      );
+      assert.equal(error.code, 'malformed');
+      assert.match(error.message, /starts on line 4 or later is never closed/);
+    });
+
+    it('on a quote that swallows the rest of a long file, before holding it in memory', async () => {
+      const error = await importError(
+        csv(...goodLines(2), '3333333,901,"Carla,Díaz,,,active', ...goodLines(400, 4_000_000)),
+      );
+      assert.equal(error.code, 'malformed');
+      assert.match(
+        error.message,
+        /the record that starts on line 4 is longer than 10000 characters/,
+      );
+    });
+
+    it('on a missing file', async () => {
+      await assert.rejects(
+        importMembers(db, join(tmpdir(), 'no-such-registry.csv')),
+        (error: unknown) =>
+          error instanceof ImportError &&
+          error.code === 'unreadable' &&
+          /does not exist/.test(error.message),
+      );
+    });
+  });
+
+  describe('command line', () => {
+    let folder: string;
+
+    before(async () => {
+      folder = await mkdtemp(join(tmpdir(), 'members-import-'));
+    });
+    after(() => rm(folder, { recursive: true, force: true }));
+    afterEach(async () => {
+      await db.deleteFrom('members').execute();
+    });
+
+    /** The database the command writes to: the test's own on PostgreSQL, a folder on PGlite. */
+    function databaseEnv(): Record<string, string> {
+      return usingPostgres && database.url
+        ? { DATABASE_URL: database.url }
+        : { DATABASE_URL: '', DATA_DIR: join(folder, 'data') };
+    }
+
+    it('imports a file, prints rejected lines and the counts, and exits 0', async () => {
+      const file = join(folder, 'registry.csv');
+      await writeFile(
+        file,
+        csv(
+          '2222222,900,Bruno,Gómez,bruno@example.org,099123456,active',
+          '3333333,,Carla,Díaz,,,active',
+        ),
+      );
+
+      const result = await runCli([file], databaseEnv());
+
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^line 3: rejected: member_number is missing$/m);
+      assert.match(result.stdout, /2 lines read/);
+      assert.match(result.stdout, /inserted: +1$/m);
+      assert.match(result.stdout, /rejected: +1$/m);
+      // Contact data of accepted rows never reaches the output.
+      assert.doesNotMatch(result.stdout + result.stderr, /bruno@example\.org|99123456/);
+      if (usingPostgres) assert.equal((await findMember(db, '2222222'))?.member_number, '900');
+    });
+
+    it('exits 1 with the expected header when the header is wrong', async () => {
+      const file = join(folder, 'wrong.csv');
+      await writeFile(file, 'doc;number\n1234567;1\n');
+
+      const result = await runCli([file], databaseEnv());
+
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /the first line must be the header "document,member_number,/);
+      assert.match(result.stderr, /but it is "doc;number"/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    });
+
+    it('exits 1 naming the file when it does not exist, and when none is given', async () => {
+      const missing = await runCli([join(folder, 'missing.csv')], databaseEnv());
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /file not found: .*missing\.csv/);
+
+      const none = await runCli([], databaseEnv());
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /missing the CSV file to import/);
+      assert.match(none.stderr, /usage: npm run members:import -- FILE\.csv/);
+    });
+
+    it('exits 1 saying the database cannot be reached', async () => {
+      const file = join(folder, 'registry.csv');
+      await writeFile(file, csv(...goodLines(1)));
+
+      const result = await runCli([file], {
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x',
+      });
+
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /the database cannot be reached .*Check DATABASE_URL/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    });
+  });
+});
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/members-import.ts', ...args],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
