@@ -9,9 +9,11 @@ export function describeStartupError(error: unknown): string {
     return `${error.message}\nFix the environment variables above and start again.`;
   }
   if (error instanceof MigrationError) {
+    // The Migrator reports a database it cannot reach as a failed migration.
+    if (isConnectionError(error.cause)) return describeStartupError(error.cause);
     return `${error.message}: ${reason(error.cause)}`;
   }
-  const code = (error as { code?: string }).code;
+  const code = errorCode(error);
   switch (code) {
     case 'EADDRINUSE':
       return 'the address is already in use (another process listens on this PORT/HOST). Stop it or set PORT.';
@@ -24,7 +26,25 @@ export function describeStartupError(error: unknown): string {
     case '3D000':
       return `the database cannot be reached (${reason(error)}). Check DATABASE_URL.`;
   }
+  if (isConnectionError(error)) {
+    return `the database cannot be reached (${reason(error)}). Check DATABASE_URL.`;
+  }
   return reason(error);
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '28P01', '3D000']);
+
+function errorCode(error: unknown): string | undefined {
+  if (error instanceof AggregateError && error.errors.length > 0) return errorCode(error.errors[0]);
+  return (error as { code?: string } | null)?.code;
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = errorCode(error);
+  return (
+    (code !== undefined && CONNECTION_CODES.has(code)) ||
+    /connection terminated|timeout exceeded when trying to connect/i.test(reason(error))
+  );
 }
 
 function reason(error: unknown): string {
