@@ -2,12 +2,14 @@
 // the operator (no stack trace): bad configuration, a database that cannot
 // be reached, a migration that failed, a port already taken.
 import { ConfigError } from './config.ts';
+import { DataDirInUseError } from './db/connect.ts';
 import { MigrationError } from './db/migrate.ts';
 
 export function describeStartupError(error: unknown): string {
   if (error instanceof ConfigError) {
     return `${error.message}\nFix the environment variables above and start again.`;
   }
+  if (error instanceof DataDirInUseError) return error.message;
   if (error instanceof MigrationError) {
     // The Migrator reports a database it cannot reach as a failed migration.
     if (isConnectionError(error.cause)) return describeStartupError(error.cause);

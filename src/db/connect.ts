@@ -1,6 +1,6 @@
 // Opens the database: PostgreSQL over `pg` when DATABASE_URL is set, else the
 // embedded PGlite in DATA_DIR. Both speak the same SQL and share migrations.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type DatabaseConnection,
@@ -33,11 +33,61 @@ export async function connectDatabase(
     pool.on('error', () => {});
     return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   }
-  if (target.dir) mkdirSync(target.dir, { recursive: true });
-  const { dialect } = await KyselyPGlite.create(
-    target.dir ? join(target.dir, 'pglite') : undefined,
-  );
-  return new Kysely<Schema>({ dialect: serialized(dialect) });
+  let unlock = () => {};
+  if (target.dir) {
+    mkdirSync(target.dir, { recursive: true });
+    unlock = lockDataDir(target.dir);
+  }
+  try {
+    const { dialect } = await KyselyPGlite.create(
+      target.dir ? join(target.dir, 'pglite') : undefined,
+    );
+    return new Kysely<Schema>({ dialect: serialized(dialect, unlock) });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+export class DataDirInUseError extends Error {
+  constructor(dir: string, pid: number) {
+    super(
+      `DATA_DIR ${dir} is in use by process ${pid} (the server or an import). The embedded database serves one process at a time: stop that process first, or use PostgreSQL (DATABASE_URL).`,
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+/**
+ * The embedded database must never be opened by two processes at once (it
+ * would be corrupted): a lock file with our pid guards the folder; a lock left
+ * by a process that no longer runs is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = join(dir, 'pglite.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid)) {
+        throw new DataDirInUseError(dir, pid);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock ${file}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
 }
 
 /**
@@ -47,12 +97,12 @@ export async function connectDatabase(
  * keeps it until commit or rollback), which gives PGlite the isolation a
  * connection pool gives PostgreSQL.
  */
-function serialized(inner: Dialect): Dialect {
+function serialized(inner: Dialect, onDestroy: () => void): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
     createQueryCompiler: () => new PostgresQueryCompiler(),
     createIntrospector: (db) => new PostgresIntrospector(db),
-    createDriver: () => new SerializedDriver(inner.createDriver()),
+    createDriver: () => new SerializedDriver(inner.createDriver(), onDestroy),
   };
 }
 
@@ -60,7 +110,10 @@ class SerializedDriver implements Driver {
   #queue: Promise<void> = Promise.resolve();
   #release = new WeakMap<DatabaseConnection, () => void>();
 
-  constructor(private readonly inner: Driver) {}
+  constructor(
+    private readonly inner: Driver,
+    private readonly onDestroy: () => void,
+  ) {}
 
   init(): Promise<void> {
     return this.inner.init();
@@ -97,7 +150,11 @@ class SerializedDriver implements Driver {
     this.#release.delete(connection);
   }
 
-  destroy(): Promise<void> {
-    return this.inner.destroy();
+  async destroy(): Promise<void> {
+    try {
+      await this.inner.destroy();
+    } finally {
+      this.onDestroy();
+    }
   }
 }
