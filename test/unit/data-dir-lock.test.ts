@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { connectDatabase, DataDirInUseError } from '../../src/db/connect.ts';
 
 describe('the embedded database folder', () => {
@@ -20,6 +21,7 @@ describe('the embedded database folder', () => {
     writeFileSync(join(dir, 'pglite.lock'), '2147483646');
     const db = await connectDatabase({ kind: 'pglite', dir });
     assert.equal(readFileSync(join(dir, 'pglite.lock'), 'utf8'), String(process.pid));
+    await sql`select 1`.execute(db);
     await db.destroy();
     assert.equal(existsSync(join(dir, 'pglite.lock')), false);
   });
