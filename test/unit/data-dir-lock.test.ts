@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { connectDatabase, DataDirInUseError } from '../../src/db/connect.ts';
 
 describe('the embedded database folder', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'autogestion-lock-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // Cleared before, not after: PGlite may still write to its folder for a
+  // moment after closing. .tmp/ is ignored by git.
+  const dir = join('.tmp', 'lock-test');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
 
   it('is refused while another running process holds it', async () => {
     // The parent of this test process is alive and is not us.
