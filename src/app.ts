@@ -27,10 +27,10 @@ export interface BuildOptions {
 }
 
 export async function buildApp(
-  deps: AppDeps,
+  given: AppDeps,
   options: BuildOptions = {},
 ): Promise<FastifyInstance> {
-  const { config } = deps;
+  const { config } = given;
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -39,6 +39,9 @@ export async function buildApp(
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: handleFrameworkError,
   });
+
+  // Flows raise their operator alerts through the app's logger unless told otherwise.
+  const deps: AppDeps = given.log ? given : Object.assign(given, { log: app.log });
 
   // External plugins.
   await app.register(fastifyHelmet, {

@@ -86,6 +86,31 @@ function isCidr(value: string): boolean {
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
 }
 
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "N/15m": N events per window (s, m, h or d). */
+const rate = (fallback: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d{1,7}\/\d{1,4}[smhd]$/, {
+        message: 'expected a count per window such as 100/15m (units s, m, h, d)',
+      })
+      .default(fallback)
+      .transform((value) => {
+        const [count, window] = value.split('/') as [string, string];
+        const unit = window.slice(-1);
+        return {
+          limit: Number(count),
+          windowMs: Number(window.slice(0, -1)) * (UNIT_MS[unit] as number),
+        };
+      })
+      .refine((r) => r.limit > 0 && r.windowMs > 0, {
+        message: 'expected a count and a window above zero, such as 100/15m',
+      }),
+  );
+
 const schema = z.object({
   NODE_ENV: z.preprocess(
     emptyToUndefined,
@@ -154,6 +179,15 @@ const schema = z.object({
   METRICS_TOKEN: optionalString,
   DEMO_MEMBER: booleanFlag,
   DEV_MAILBOX: booleanFlag,
+  LOGIN_FREE_FAILURES: integer(1, 100, 4),
+  LOGIN_WAIT_FIRST_SECONDS: integer(1, 86_400, 60),
+  LOGIN_WAIT_MAX_SECONDS: integer(1, 86_400, 900),
+  LOGIN_FAILURES_PER_ADDRESS: rate('100/15m'),
+  PASSWORD_REQUESTS_PER_ADDRESS: rate('30/1h'),
+  MESSAGES_PER_MEMBER_PER_HOUR: integer(1, 1000, 5),
+  SMS_PER_NUMBER_PER_HOUR: integer(1, 1000, 3),
+  SMS_PER_NUMBER_PER_DAY: integer(1, 10_000, 10),
+  SMS_HOURLY_BUDGET: integer(0, 10_000_000, 500),
 });
 
 export interface Config {
@@ -188,6 +222,18 @@ export interface Config {
   readonly demoMember: boolean;
   /** Keep email and SMS in the dev mailbox page instead of sending them. */
   readonly devMailbox: boolean;
+  /** SPEC §3's default limits table, every value configurable. */
+  readonly limits: {
+    readonly loginFreeFailures: number;
+    readonly loginWaitFirstMs: number;
+    readonly loginWaitMaxMs: number;
+    readonly loginFailuresPerAddress: { readonly limit: number; readonly windowMs: number };
+    readonly passwordRequestsPerAddress: { readonly limit: number; readonly windowMs: number };
+    readonly messagesPerMemberPerHour: number;
+    readonly smsPerNumberPerHour: number;
+    readonly smsPerNumberPerDay: number;
+    readonly smsHourlyBudget: number;
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -263,5 +309,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsToken: v.METRICS_TOKEN,
     demoMember,
     devMailbox,
+    limits: Object.freeze({
+      loginFreeFailures: v.LOGIN_FREE_FAILURES,
+      loginWaitFirstMs: v.LOGIN_WAIT_FIRST_SECONDS * 1000,
+      loginWaitMaxMs: v.LOGIN_WAIT_MAX_SECONDS * 1000,
+      loginFailuresPerAddress: Object.freeze(v.LOGIN_FAILURES_PER_ADDRESS),
+      passwordRequestsPerAddress: Object.freeze(v.PASSWORD_REQUESTS_PER_ADDRESS),
+      messagesPerMemberPerHour: v.MESSAGES_PER_MEMBER_PER_HOUR,
+      smsPerNumberPerHour: v.SMS_PER_NUMBER_PER_HOUR,
+      smsPerNumberPerDay: v.SMS_PER_NUMBER_PER_DAY,
+      smsHourlyBudget: v.SMS_HOURLY_BUDGET,
+    }),
   });
 }

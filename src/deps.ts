@@ -7,7 +7,7 @@ import type { Captcha } from './captcha/port.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
 import type { FlowDeps } from './flows/context.ts';
-import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './flows/recovery/state.ts';
+import type { MessageLimits } from './flows/recovery/state.ts';
 
 export interface AppDeps {
   config: Config;
@@ -20,6 +20,13 @@ export interface AppDeps {
   /** Woken after a flow queued a message (the dispatcher); nothing by default. */
   courier?: { wake(): void };
   messageLimits?: MessageLimits;
+  /** Where flows raise operator alerts (buildApp fills it with the app's logger). */
+  log?: AlertLog;
+}
+
+export interface AlertLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 const cache = new WeakMap<AppDeps, FlowDeps>();
@@ -36,7 +43,13 @@ export function flowDepsFor(deps: AppDeps): FlowDeps {
       secret: deps.secret,
       sessionPolicy: deps.config.session,
       passwordPolicy: createPasswordPolicy(deps.config.passwordPolicy),
-      messageLimits: deps.messageLimits ?? DEFAULT_MESSAGE_LIMITS,
+      messageLimits: deps.messageLimits ?? {
+        perMemberPerHour: deps.config.limits.messagesPerMemberPerHour,
+        smsPerNumberPerHour: deps.config.limits.smsPerNumberPerHour,
+        smsPerNumberPerDay: deps.config.limits.smsPerNumberPerDay,
+      },
+      limits: deps.config.limits,
+      log: deps.log ?? { warn: () => {}, error: () => {} },
       publicUrl: deps.config.publicUrl,
       courier: deps.courier ?? { wake: () => {} },
     };

@@ -39,8 +39,20 @@ export class FakeClock implements Clock {
 /** Cheap argon2id parameters for speed; one test keeps the production ones. */
 export const FAST_HASHER = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
 
+/**
+ * Test configuration. Every request of app.inject comes from 127.0.0.1, so
+ * the per-address budgets are raised here; the tests of those limits set
+ * them back explicitly.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', CAPTCHA_PROVIDER: 'none', LOG_LEVEL: 'silent', ...env });
+  return loadConfig({
+    NODE_ENV: 'test',
+    CAPTCHA_PROVIDER: 'none',
+    LOG_LEVEL: 'silent',
+    PASSWORD_REQUESTS_PER_ADDRESS: '100000/1h',
+    LOGIN_FAILURES_PER_ADDRESS: '100000/15m',
+    ...env,
+  });
 }
 
 export const usingPostgres = Boolean(process.env.TEST_DATABASE_URL);

@@ -12,7 +12,9 @@ export type AuditType =
   | 'link_sent'
   | 'code_sent'
   | 'code_verified'
-  | 'password_set';
+  | 'password_set'
+  | 'throttled'
+  | 'sms_budget_exhausted';
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused' | 'ignored';
 

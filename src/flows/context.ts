@@ -5,7 +5,9 @@ import type { PasswordPolicy } from '../auth/password-policy.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { SessionPolicy } from '../auth/sessions.ts';
 import type { Captcha } from '../captcha/port.ts';
+import type { Config } from '../config.ts';
 import type { Database, Member } from '../db/schema.ts';
+import type { AlertLog } from '../deps.ts';
 import type { MessageLimits } from './recovery/state.ts';
 
 export interface FlowDeps {
@@ -22,6 +24,9 @@ export interface FlowDeps {
   publicUrl: string;
   /** Told after a message was committed to the outbox. */
   courier: { wake(): void };
+  /** SPEC §3's limits (config.limits). */
+  limits: Config['limits'];
+  log: AlertLog;
 }
 
 export interface RequestContext {

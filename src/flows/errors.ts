@@ -11,10 +11,24 @@ export class FlowError extends Error {
     readonly status: number,
     readonly fields: FieldErrors = {},
     message?: string,
+    /** For 429: seconds until a new try is accepted (the Retry-After header). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message ?? messageFor(code));
     this.name = 'FlowError';
   }
+}
+
+/** A throttled request: 429, Retry-After, and how long to wait in words. */
+export function throttledError(code: 'LOGIN_THROTTLED' | 'REQUESTS_THROTTLED', seconds: number) {
+  const message = `${messageFor(code)} ${waitInWords(seconds)}`;
+  return new FlowError(code, 429, {}, message, seconds);
+}
+
+/** "Espere 1 minuto…" / "Espere 15 minutos…", rounded up to whole minutes. */
+export function waitInWords(seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return `Espere ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'} y vuelva a intentar.`;
 }
 
 export function messageFor(code: ErrorCode): string {

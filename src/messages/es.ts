@@ -82,6 +82,8 @@ export const errors = {
   UNSUPPORTED_MEDIA_TYPE: 'Formato de datos no admitido.',
   NOT_FOUND: 'No encontramos lo que buscaba.',
   METHOD_NOT_ALLOWED: 'Esta operación no está permitida aquí.',
+  LOGIN_THROTTLED: 'Por su seguridad, después de varios intentos fallidos pausamos el ingreso.',
+  REQUESTS_THROTTLED: 'Recibimos demasiados pedidos desde esta conexión.',
   INTERNAL: 'No pudimos completar su pedido. Intente de nuevo en unos minutos.',
   DOCUMENT_OR_MEMBER_REQUIRED: 'Ingrese su N° de socio o su cédula de identidad.',
   DOCUMENT_OR_MEMBER_INVALID:

@@ -11,7 +11,15 @@ export function isApiRequest(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/');
 }
 
+/** Headers an error brings along (Retry-After on 429). */
+export function applyErrorHeaders(reply: FastifyReply, error: FlowError): FastifyReply {
+  if (error.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(error.retryAfterSeconds));
+  return reply;
+}
+
 export function sendApiError(reply: FastifyReply, error: FlowError): FastifyReply {
+  applyErrorHeaders(reply, error);
   return reply.code(error.status).send({
     error: { code: error.code, message: error.message, fields: error.fields },
   });

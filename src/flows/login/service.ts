@@ -3,8 +3,18 @@ import { recordAudit } from '../../audit/record.ts';
 import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { keyedHash } from '../../auth/secrets.ts';
 import { createSession, deleteSession } from '../../auth/sessions.ts';
+import {
+  accountWait,
+  addressKey,
+  clearLoginFailures,
+  DEFAULT_LOCKOUT,
+  hitLimit,
+  peekLimit,
+  recordLoginFailure,
+} from '../../auth/throttle.ts';
 import { errors } from '../../messages/es.ts';
 import { type FlowDeps, type MemberView, type RequestContext, viewMember } from '../context.ts';
+import { throttledError } from '../errors.ts';
 import { loginErrors } from './errors.ts';
 import { MAX_DOCUMENT_LENGTH, MAX_PASSWORD_LENGTH } from './state.ts';
 
@@ -26,13 +36,15 @@ export async function logIn(
   context: RequestContext,
 ): Promise<LoginResult> {
   const { document, password } = readCredentials(input);
+  const documentHash = keyedHash(deps.secret, 'document', document);
+  await refuseWhileThrottled(deps, documentHash, context);
 
   const verdict = await deps.captcha.verify({ response: input.captcha, ip: context.ip });
   if (verdict !== 'ok') {
     await recordAudit(deps.db, deps.clock, {
       type: 'captcha_failed',
       outcome: 'refused',
-      documentHash: keyedHash(deps.secret, 'document', document),
+      documentHash,
       ...auditContext(context),
     });
     throw verdict === 'missing' ? loginErrors.captchaMissing() : loginErrors.captchaFailed();
@@ -50,11 +62,12 @@ export async function logIn(
     : await deps.hasher.verifyNothing(password);
 
   if (!usable || !matches) {
+    await countFailure(deps, documentHash, context);
     await recordAudit(deps.db, deps.clock, {
       type: 'login',
       outcome: 'failed',
       memberId: member?.id ?? null,
-      documentHash: keyedHash(deps.secret, 'document', document),
+      documentHash,
       detail: { reason: !member ? 'unknown' : !usable ? 'unusable' : 'password' },
       ...auditContext(context),
     });
@@ -62,6 +75,7 @@ export async function logIn(
     throw base ? loginErrors.checkDigit(base) : loginErrors.invalidCredentials();
   }
 
+  await clearLoginFailures(deps.db, documentHash);
   if (deps.hasher.needsRehash(usable.password_hash as string)) {
     await deps.db
       .updateTable('members')
@@ -94,6 +108,50 @@ export async function logIn(
     ...auditContext(context),
   });
   return { token, expiresAt: session.expires_at, member: viewMember(usable) };
+}
+
+/**
+ * Refuses, before any password work, a login for an account in its wait or
+ * from an address over its failure budget. Counted per normalised document
+ * whether or not a member has it, so a wait never tells.
+ */
+async function refuseWhileThrottled(
+  deps: FlowDeps,
+  documentHash: string,
+  context: RequestContext,
+): Promise<void> {
+  const address = await peekLimit(
+    deps.db,
+    deps.clock,
+    `login-failures:${addressKey(context.ip)}`,
+    deps.limits.loginFailuresPerAddress,
+  );
+  const accountSeconds = await accountWait(deps.db, deps.clock, documentHash);
+  const seconds = Math.max(accountSeconds, address.allowed ? 0 : address.retryAfterSeconds);
+  if (seconds === 0) return;
+  await recordAudit(deps.db, deps.clock, {
+    type: 'throttled',
+    outcome: 'refused',
+    documentHash,
+    detail: { limit: accountSeconds > 0 ? 'account' : 'address', retryAfter: seconds },
+    ...auditContext(context),
+  });
+  throw throttledError('LOGIN_THROTTLED', seconds);
+}
+
+async function countFailure(deps: FlowDeps, documentHash: string, context: RequestContext) {
+  await recordLoginFailure(deps.db, deps.clock, documentHash, {
+    ...DEFAULT_LOCKOUT,
+    freeFailures: deps.limits.loginFreeFailures,
+    firstWaitMs: deps.limits.loginWaitFirstMs,
+    maxWaitMs: deps.limits.loginWaitMaxMs,
+  });
+  await hitLimit(
+    deps.db,
+    deps.clock,
+    `login-failures:${addressKey(context.ip)}`,
+    deps.limits.loginFailuresPerAddress,
+  );
 }
 
 function readCredentials(input: LoginInput): { document: string; password: string } {

@@ -3,6 +3,7 @@ import { recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
 import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
+import { addressKey, hitLimit } from '../../auth/throttle.ts';
 import {
   countMemberMessages,
   countSmsTo,
@@ -15,6 +16,7 @@ import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
 import type { Database, Member } from '../../db/schema.ts';
 import { errors } from '../../messages/es.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
+import { throttledError } from '../errors.ts';
 import { recoveryErrors } from './errors.ts';
 import {
   type DeliveryChannel,
@@ -48,6 +50,25 @@ export async function requestPasswordChange(
   const channel = input.channel === 'email' || input.channel === 'sms' ? input.channel : null;
   if (!channel) fields.channel = errors.CHANNEL_REQUIRED;
   if (Object.keys(fields).length > 0 || !channel) throw recoveryErrors.invalidFields(fields);
+
+  const perAddress = await hitLimit(
+    deps.db,
+    deps.clock,
+    `password-requests:${addressKey(context.ip)}`,
+    deps.limits.passwordRequestsPerAddress,
+  );
+  if (!perAddress.allowed) {
+    await recordAudit(deps.db, deps.clock, {
+      type: 'throttled',
+      outcome: 'refused',
+      documentHash: keyedHash(deps.secret, 'document', identifier),
+      channel: context.channel,
+      ip: context.ip,
+      userAgent: context.userAgent,
+      detail: { limit: 'password_requests_per_address', retryAfter: perAddress.retryAfterSeconds },
+    });
+    throw throttledError('REQUESTS_THROTTLED', perAddress.retryAfterSeconds);
+  }
 
   await checkCaptcha(deps, input.captcha, context, identifier);
 
@@ -401,8 +422,35 @@ async function whyNotSend(
       return 'number_hour_limit';
     if ((await countSmsTo(db, destination, addMinutes(now, -24 * 60))) >= limits.smsPerNumberPerDay)
       return 'number_day_limit';
+    if (!(await withinSmsBudget(db, deps))) return 'sms_budget';
   }
   return null;
+}
+
+/**
+ * The hourly SMS budget (SMS cost money; email does not stop). Counted in the
+ * request's transaction; the request that spends the last SMS raises the
+ * alert once, and later ones send nothing until the next hour.
+ */
+async function withinSmsBudget(db: Database, deps: FlowDeps): Promise<boolean> {
+  const budget = deps.limits.smsHourlyBudget;
+  if (budget === 0) return false;
+  const verdict = await hitLimit(db, deps.clock, 'sms-budget', {
+    limit: budget,
+    windowMs: 3_600_000,
+  });
+  if (verdict.count === budget) {
+    deps.log.error(
+      { alert: 'sms_budget_exhausted', budget, resumesInSeconds: verdict.retryAfterSeconds },
+      'ALERT: the hourly SMS budget is spent; SMS stop until the next hour (email goes on)',
+    );
+    await recordAudit(db, deps.clock, {
+      type: 'sms_budget_exhausted',
+      outcome: 'refused',
+      detail: { budget, resumesInSeconds: verdict.retryAfterSeconds },
+    });
+  }
+  return verdict.allowed;
 }
 
 /** Kills the member's unused links, codes and set-password tokens. */

@@ -6,6 +6,7 @@ import { viewMember } from '../../flows/context.ts';
 import { FlowError } from '../../flows/errors.ts';
 import { logIn, logOut } from '../../flows/login/service.ts';
 import { text } from '../../messages/es.ts';
+import { applyErrorHeaders } from '../../plugins/errors.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { homePage } from '../../views/pages/home.ts';
 import { loginPage } from '../../views/pages/login.ts';
@@ -48,6 +49,7 @@ export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
       return reply.redirect('/inicio', 303);
     } catch (error) {
       if (!(error instanceof FlowError)) throw error;
+      applyErrorHeaders(reply, error);
       return reply
         .code(error.status)
         .type(html)

@@ -10,6 +10,7 @@ import {
   verifySmsCode,
 } from '../../flows/recovery/service.ts';
 import { type RecoveryFlow, SET_PASSWORD_TOKEN_MINUTES } from '../../flows/recovery/state.ts';
+import { applyErrorHeaders } from '../../plugins/errors.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { changePasswordPage } from '../../views/pages/change-password.ts';
 import { RECOVERY_PATHS, recoveryPage } from '../../views/pages/recovery.ts';
@@ -57,6 +58,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
         );
       } catch (error) {
         if (!(error instanceof FlowError)) throw error;
+        applyErrorHeaders(reply, error);
         return reply
           .code(error.status)
           .type(HTML)
@@ -86,6 +88,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
         return reply.redirect(CHANGE_PASSWORD_PATH, 303);
       } catch (error) {
         if (!(error instanceof FlowError)) throw error;
+        applyErrorHeaders(reply, error);
         return reply
           .code(error.status)
           .type(HTML)
@@ -157,6 +160,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
       });
     } catch (error) {
       if (!(error instanceof FlowError)) throw error;
+      applyErrorHeaders(reply, error);
       if (error.code === 'TOKEN_INVALID') {
         reply.clearCookie(tokenCookie, sessionCookieOptions(deps));
         return renderChange(reply, 400, {

@@ -65,5 +65,7 @@ ${errorSummary(view.message, fields)}
   </div>
 </form>`;
   }
-  return renderPage({ title: manual.changeTitle, scripts: captchaScripts(view.captcha), body });
+  // Only the form has «No soy un robot»: the other states load no widget.
+  const scripts = view.state === 'form' ? captchaScripts(view.captcha) : [];
+  return renderPage({ title: manual.changeTitle, scripts, body });
 }

@@ -1,6 +1,6 @@
 // The manual's "¿Olvidaste tu contraseña?" screen, also used for "¿No estás
 // registrado?": document or member number, email or SMS, CAPTCHA; then the
-// red notice (email) or the code field (SMS).
+// red notice with VOLVER (email) or the code field (SMS).
 import type { Captcha } from '../../captcha/port.ts';
 import type { DeliveryChannel, RecoveryFlow } from '../../flows/recovery/state.ts';
 import { manual } from '../../messages/es.ts';
@@ -33,9 +33,17 @@ export function recoveryPage(view: RecoveryView): string {
   const fields = view.fields ?? {};
   const base = RECOVERY_PATHS[view.flow];
   const title = view.flow === 'recovery' ? manual.forgotTitle : manual.notRegistered;
-  const body =
-    view.step === 'code'
-      ? html`<h1>${title}</h1>
+  let body: ReturnType<typeof html>;
+  if (view.step === 'email-sent') {
+    // As in the manual: the red notice and only VOLVER. A second CONFIRMAR
+    // would send a new email, and the newer link kills the one just sent.
+    body = html`<h1>${title}</h1>
+<div class="alert alert-sent" role="status"><p>${manual.emailSent}</p><p class="alert-help">${manual.emailSentHelp}</p></div>
+<div class="actions">
+  <a class="button button-primary" href="/">${manual.back}</a>
+</div>`;
+  } else if (view.step === 'code') {
+    body = html`<h1>${title}</h1>
 <div class="alert alert-info" role="status"><p>${manual.smsSent}</p></div>
 ${errorSummary(view.message, fields)}
 <form method="post" action="${base}/codigo" novalidate>
@@ -52,14 +60,10 @@ ${errorSummary(view.message, fields)}
     <a class="button button-secondary" href="${base}">${manual.back}</a>
     <button type="submit" class="button button-primary">${manual.confirm}</button>
   </div>
-</form>`
-      : html`<h1>${title}</h1>
+</form>`;
+  } else {
+    body = html`<h1>${title}</h1>
 <p class="lead">${manual.forgotInstruction}</p>
-${
-  view.step === 'email-sent'
-    ? html`<div class="alert alert-sent" role="status"><p>${manual.emailSent}</p><p class="alert-help">${manual.emailSentHelp}</p></div>`
-    : ''
-}
 ${errorSummary(view.message, fields)}
 <form method="post" action="${base}" novalidate>
   ${textField({
@@ -82,5 +86,8 @@ ${errorSummary(view.message, fields)}
     <button type="submit" class="button button-primary">${manual.confirm}</button>
   </div>
 </form>`;
-  return renderPage({ title, scripts: captchaScripts(view.captcha), body });
+  }
+  // Only the request form has «No soy un robot»: the other steps load no widget.
+  const scripts = view.step === 'request' ? captchaScripts(view.captcha) : [];
+  return renderPage({ title, scripts, body });
 }
