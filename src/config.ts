@@ -188,6 +188,7 @@ const schema = z.object({
   SMS_PER_NUMBER_PER_HOUR: integer(1, 1000, 3),
   SMS_PER_NUMBER_PER_DAY: integer(1, 10_000, 10),
   SMS_HOURLY_BUDGET: integer(0, 10_000_000, 500),
+  AUDIT_RETENTION_DAYS: integer(1, 3650, 400),
 });
 
 export interface Config {
@@ -222,6 +223,8 @@ export interface Config {
   readonly demoMember: boolean;
   /** Keep email and SMS in the dev mailbox page instead of sending them. */
   readonly devMailbox: boolean;
+  /** Audit events older than this are deleted by housekeeping. */
+  readonly auditRetentionDays: number;
   /** SPEC §3's default limits table, every value configurable. */
   readonly limits: {
     readonly loginFreeFailures: number;
@@ -309,6 +312,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsToken: v.METRICS_TOKEN,
     demoMember,
     devMailbox,
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     limits: Object.freeze({
       loginFreeFailures: v.LOGIN_FREE_FAILURES,
       loginWaitFirstMs: v.LOGIN_WAIT_FIRST_SECONDS * 1000,

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const housekeeping = setInterval(() => {
     void (async () => {
       try {
-        await runHousekeeping(db, clock);
+        await runHousekeeping(db, clock, { auditRetentionDays: config.auditRetentionDays });
       } catch (error) {
         app.log.warn({ err: error }, 'housekeeping failed');
       }

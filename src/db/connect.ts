@@ -11,6 +11,7 @@ import {
   PostgresDialect,
   PostgresIntrospector,
   PostgresQueryCompiler,
+  type QueryResult,
   type TransactionSettings,
 } from 'kysely';
 import { KyselyPGlite } from 'kysely-pglite';
@@ -106,6 +107,25 @@ function serialized(inner: Dialect, onDestroy: () => void): Dialect {
   };
 }
 
+/**
+ * kysely-pglite passes PGlite's result through as is; Kysely reads the count
+ * of changed rows from `numAffectedRows`, PGlite calls it `affectedRows`.
+ */
+function withAffectedRows(connection: DatabaseConnection): DatabaseConnection {
+  return {
+    async executeQuery(query) {
+      const result = (await connection.executeQuery(query)) as QueryResult<unknown> & {
+        affectedRows?: number;
+      };
+      if (result.numAffectedRows === undefined && typeof result.affectedRows === 'number') {
+        return { ...result, numAffectedRows: BigInt(result.affectedRows) } as never;
+      }
+      return result as never;
+    },
+    streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+  };
+}
+
 class SerializedDriver implements Driver {
   #queue: Promise<void> = Promise.resolve();
   #release = new WeakMap<DatabaseConnection, () => void>();
@@ -127,7 +147,7 @@ class SerializedDriver implements Driver {
     const previous = this.#queue;
     this.#queue = previous.then(() => turn);
     await previous;
-    const connection = await this.inner.acquireConnection();
+    const connection = withAffectedRows(await this.inner.acquireConnection());
     this.#release.set(connection, release);
     return connection;
   }

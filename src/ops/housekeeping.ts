@@ -1,13 +1,21 @@
 // What the server forgets on a schedule: ended sessions, used CAPTCHA
 // solutions, and the records of links, codes and messages once no rule
-// needs them (limits look back one day; a week leaves room for support).
+// needs them (limits look back one day; a week leaves room for support),
+// ended throttle windows, and audit events past AUDIT_RETENTION_DAYS.
+
+import { deleteOldAuditEvents } from '../audit/query.ts';
 import type { Clock } from '../auth/clock.ts';
 import { deleteExpiredSessions } from '../auth/sessions.ts';
+import { deleteStaleThrottles } from '../auth/throttle.ts';
 import type { Database } from '../db/schema.ts';
 
 export const RECORD_RETENTION_DAYS = 7;
 
-export async function runHousekeeping(db: Database, clock: Clock): Promise<void> {
+export async function runHousekeeping(
+  db: Database,
+  clock: Clock,
+  options: { auditRetentionDays: number } = { auditRetentionDays: 400 },
+): Promise<void> {
   const now = clock.now();
   const cutoff = new Date(now.getTime() - RECORD_RETENTION_DAYS * 24 * 60 * 60_000);
   await deleteExpiredSessions(db, clock);
@@ -19,4 +27,9 @@ export async function runHousekeeping(db: Database, clock: Clock): Promise<void>
     .where('created_at', '<', cutoff)
     .execute();
   await db.deleteFrom('dev_mailbox').where('created_at', '<', cutoff).execute();
+  await deleteStaleThrottles(db, clock);
+  await deleteOldAuditEvents(
+    db,
+    new Date(now.getTime() - options.auditRetentionDays * 24 * 60 * 60_000),
+  );
 }
