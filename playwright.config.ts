@@ -1,7 +1,12 @@
 // Browser journeys (test/e2e) against the real server, started as a newcomer
 // would (`node --import tsx src/server.ts`) on a fresh embedded database with
-// the demo member and the real ALTCHA widget. Chromium comes from Debian.
+// the demo member and the real ALTCHA widget, after the journeys' members
+// were imported (test/e2e/seed.ts). Email and SMS really leave the server:
+// to the mail catcher (test/support/mail-catcher.ts), a real SMTP server and
+// SMS gateway whose HTTP side lets the tests read what arrived. Chromium
+// comes from Debian.
 import { defineConfig } from '@playwright/test';
+import { MAIL_CATCHER_HTTP_PORT, MAIL_CATCHER_SMTP_PORT } from './test/e2e/inbox.ts';
 
 const PORT = 3917;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
@@ -54,30 +59,62 @@ export default defineConfig({
       use: { viewport: { width: 1280, height: 800 } },
     },
   ],
-  webServer: {
-    // A fresh embedded database each run; the server creates the demo member.
-    command: `rm -rf ${DATA_DIR} && node --import tsx src/server.ts`,
-    url: `${BASE_URL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: BASE_URL,
-      DATA_DIR,
-      LOG_LEVEL: 'warn',
-      // The defaults a newcomer gets, whatever the calling shell exports:
-      // embedded database, dev mailbox, demo member, the real ALTCHA widget.
-      NODE_ENV: 'development',
-      DATABASE_URL: '',
-      SMTP_URL: '',
-      SMS_WEBHOOK_URL: '',
-      APP_SECRET: '',
-      DEMO_MEMBER: '',
-      CAPTCHA_PROVIDER: 'altcha',
-      ALTCHA_COST: '',
+  webServer: [
+    {
+      // A fresh embedded database each run: the journeys' members are
+      // imported first (the embedded database serves one process at a time),
+      // then the server starts and creates the demo member.
+      command: `rm -rf ${DATA_DIR} && node --import tsx test/e2e/seed.ts && node --import tsx src/server.ts`,
+      url: `${BASE_URL}/readyz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        PORT: String(PORT),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: BASE_URL,
+        DATA_DIR,
+        LOG_LEVEL: 'warn',
+        // The defaults a newcomer gets, whatever the calling shell exports
+        // (embedded database, demo member, the real ALTCHA widget, the
+        // manual's password policy, SPEC §3's limits), except that email and
+        // SMS go out for real, to the mail catcher; with both set, the dev
+        // mailbox is off by default.
+        NODE_ENV: 'development',
+        DATABASE_URL: '',
+        SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_SMTP_PORT}`,
+        SMS_WEBHOOK_URL: `http://127.0.0.1:${MAIL_CATCHER_HTTP_PORT}/sms`,
+        MAIL_FROM: '',
+        DEV_MAILBOX: '',
+        APP_SECRET: '',
+        DEMO_MEMBER: 'true',
+        CAPTCHA_PROVIDER: 'altcha',
+        ALTCHA_COST: '',
+        PASSWORD_POLICY: '',
+        TRUSTED_PROXIES: '',
+        LOGIN_FREE_FAILURES: '',
+        LOGIN_WAIT_FIRST_SECONDS: '',
+        LOGIN_WAIT_MAX_SECONDS: '',
+        LOGIN_FAILURES_PER_ADDRESS: '',
+        PASSWORD_REQUESTS_PER_ADDRESS: '',
+        MESSAGES_PER_MEMBER_PER_HOUR: '',
+        SMS_PER_NUMBER_PER_HOUR: '',
+        SMS_PER_NUMBER_PER_DAY: '',
+        SMS_HOURLY_BUDGET: '',
+      },
     },
-  },
+    {
+      command: 'node --import tsx test/support/mail-catcher.ts',
+      url: `http://127.0.0.1:${MAIL_CATCHER_HTTP_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        MAIL_CATCHER_SMTP_PORT: String(MAIL_CATCHER_SMTP_PORT),
+        MAIL_CATCHER_HTTP_PORT: String(MAIL_CATCHER_HTTP_PORT),
+      },
+    },
+  ],
 });

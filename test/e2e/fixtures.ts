@@ -3,7 +3,7 @@
 // console that fails a test on any script error or Content-Security-Policy
 // violation.
 import { AxeBuilder } from '@axe-core/playwright';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
 export { expect };
 
@@ -73,6 +73,7 @@ export async function expectNoAccessibilityViolations(page: Page): Promise<void>
 
 /**
  * Looks at the page as a person would: nothing may be wider than the screen,
+ * no placeholder may be cut off,
  * and a full-page screenshot goes to .tmp/screenshots/<project>-<name>.png.
  */
 export async function lookAt(page: Page, name: string): Promise<void> {
@@ -80,8 +81,45 @@ export async function lookAt(page: Page, name: string): Promise<void> {
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
   expect(overflow, 'the page is wider than the screen').toBeLessThanOrEqual(0);
+  // The manual's placeholders ("Ingrese el código que le enviamos") are read
+  // whole: none may be cut off by its field (or by the eye toggle).
+  const cutPlaceholders = await page.evaluate(() => {
+    const context = document.createElement('canvas').getContext('2d');
+    if (!context) return ['no canvas to measure with'];
+    return [...document.querySelectorAll<HTMLInputElement>('input[placeholder]')]
+      .filter((input) => input.offsetParent !== null)
+      .flatMap((input) => {
+        const style = getComputedStyle(input);
+        const placeholder = getComputedStyle(input, '::placeholder');
+        context.font = `${placeholder.fontStyle} ${placeholder.fontWeight} ${placeholder.fontSize} ${placeholder.fontFamily}`;
+        const room =
+          input.clientWidth -
+          Number.parseFloat(style.paddingLeft) -
+          Number.parseFloat(style.paddingRight);
+        const width = context.measureText(input.placeholder).width;
+        return width > room
+          ? [`«${input.placeholder}» needs ${Math.ceil(width)} px, has ${Math.floor(room)}`]
+          : [];
+      });
+  });
+  expect(cutPlaceholders, 'placeholders cut off by their field').toEqual([]);
   await page.screenshot({
     path: `.tmp/screenshots/${test.info().project.name}-${name}.png`,
     fullPage: true,
   });
+}
+
+/** The text is red, as the manual describes the email notice: red clearly dominates. */
+export async function expectRed(locator: Locator): Promise<void> {
+  const color = await locator.evaluate((e) => getComputedStyle(e).color);
+  const [r = 0, g = 0, b = 0] = (color.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+  expect({ color, red: r >= 150 && g <= 80 && b <= 80 }, 'a red text').toEqual({
+    color,
+    red: true,
+  });
+}
+
+/** A pattern matching text that contains `text` literally (for accessible names and descriptions). */
+export function containing(text: string): RegExp {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 }
