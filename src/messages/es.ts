@@ -50,6 +50,7 @@ export const text = {
   loggedOut: 'Cerró su sesión. ¡Hasta pronto!',
   sessionExpired: 'Su sesión terminó por inactividad. Ingrese nuevamente.',
   errorSummary: 'Revise lo siguiente:',
+  reviewMarkedField: 'Revise el dato marcado en rojo.',
   notFoundTitle: 'Página no encontrada',
   notFoundBody: 'La dirección que abrió no existe o cambió.',
   serverErrorTitle: 'Algo salió mal',

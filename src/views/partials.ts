@@ -9,10 +9,18 @@ export type FieldMessages = Record<string, string>;
 export function errorSummary(message: string | undefined, fields: FieldMessages): Html {
   if (!message && Object.keys(fields).length === 0) return html``;
   const entries = Object.entries(fields);
+  // One problem whose message already stands next to its field: the summary
+  // only points there, so a phone screen does not show the same words twice.
+  const only = entries.length === 1 ? entries[0] : undefined;
+  if (only && only[1] === message) {
+    return html`<div class="alert alert-error" role="alert" tabindex="-1" id="errores">
+  <p><a href="#${only[0]}">${text.reviewMarkedField}</a></p>
+</div>`;
+  }
   return html`<div class="alert alert-error" role="alert" tabindex="-1" id="errores">
   <p>${message ?? text.errorSummary}</p>
   ${
-    entries.length > 0 && !(entries.length === 1 && entries[0]?.[1] === message)
+    entries.length > 0
       ? html`<ul>${entries.map(([field, msg]) => html`<li><a href="#${field}">${msg}</a></li>`)}</ul>`
       : ''
   }

@@ -165,9 +165,10 @@ test.describe('Ingreso al Portal del Socio', () => {
       await page.getByLabel('Usuario').fill(DEMO_MEMBER.document);
       await page.getByLabel('Contraseña', { exact: true }).fill(DEMO_MEMBER.password);
       await page.getByRole('button', { name: 'INICIAR SESIÓN' }).click();
-      await expect(page.getByRole('alert')).toContainText(
-        'Marque la casilla «No soy un robot» para continuar.',
-      );
+      await expect(page.getByRole('alert')).toContainText('Revise el dato marcado en rojo.');
+      await expect(
+        page.getByText('Marque la casilla «No soy un robot» para continuar.'),
+      ).toBeVisible();
     });
   });
 

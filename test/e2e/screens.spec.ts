@@ -19,9 +19,10 @@ test.describe('Pantallas', () => {
     await page.getByLabel('Usuario').fill(DEMO_MEMBER.document);
     await password.fill(DEMO_MEMBER.password);
     await page.getByRole('button', { name: 'INICIAR SESIÓN' }).click();
-    await expect(page.getByRole('alert')).toHaveText(
-      'Marque la casilla «No soy un robot» para continuar.',
-    );
+    await expect(page.getByRole('alert')).toHaveText('Revise el dato marcado en rojo.');
+    await expect(
+      page.getByText('Marque la casilla «No soy un robot» para continuar.'),
+    ).toBeVisible();
     // The keyboard's way to the box: from the password, past the eye.
     await password.focus();
     await page.keyboard.press('Tab');
