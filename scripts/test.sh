@@ -87,7 +87,7 @@ run_node_suite() { # name, env..., -- files...
 }
 
 mapfile -t UNIT < <(find test/unit -name '*.test.ts' | sort)
-mapfile -t INTEGRATION < <(find test/integration -name '*.test.ts' | sort)
+mapfile -t INTEGRATION < <(find test/integration test/security -name '*.test.ts' | sort)
 run_node_suite unit LOG_LEVEL=silent -- "${UNIT[@]}"
 run_node_suite integration-pglite LOG_LEVEL=silent -- "${INTEGRATION[@]}"
 if [ -n "$PG_URL" ]; then

@@ -112,6 +112,8 @@ export interface TestAppOptions {
   clock?: FakeClock;
   /** Woken after a flow queued a message (e.g. a Dispatcher); nothing by default. */
   courier?: AppDeps['courier'];
+  /** Where flows raise operator alerts; the app's (silent) logger by default. */
+  log?: AppDeps['log'];
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -129,6 +131,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     captcha,
     secret: TEST_SECRET,
     ...(options.courier ? { courier: options.courier } : {}),
+    ...(options.log ? { log: options.log } : {}),
   };
   const app = await buildApp(deps, { logger: false });
   await app.ready();

@@ -4,6 +4,9 @@
 //   with one upsert that returns the new count;
 // - the progressive wait of an account after failed logins: from the 5th
 //   failure, 1 minute, doubling up to 15; a success clears it.
+// Login tries are counted before the password is checked (and given back on
+// success), each in one statement: parallel tries on any instance cannot
+// all pass a check made before the first of them is counted.
 // See docs/decisions/009-throttling.md.
 import { sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -20,6 +23,8 @@ export interface Verdict {
   count: number;
   /** Seconds until the window ends (what Retry-After says when refused). */
   retryAfterSeconds: number;
+  /** The window the count belongs to (what releaseLimit needs). */
+  windowStart: Date;
 }
 
 function windowOf(now: Date, windowMs: number): { start: Date; end: Date } {
@@ -52,7 +57,19 @@ export async function hitLimit(
     allowed: row.count <= rule.limit,
     count: row.count,
     retryAfterSeconds: secondsUntil(now, end),
+    windowStart: start,
   };
+}
+
+/** Gives back one event that hitLimit counted for `key` in the window starting at `windowStart`. */
+export async function releaseLimit(db: Database, key: string, windowStart: Date): Promise<void> {
+  await db
+    .updateTable('rate_counters')
+    .set({ count: sql`rate_counters.count - 1` })
+    .where('key', '=', key)
+    .where('window_start', '=', windowStart)
+    .where('count', '>', 0)
+    .execute();
 }
 
 /** Whether one more event for `key` would still be within the limit, without counting it. */
@@ -71,7 +88,12 @@ export async function peekLimit(
     .where('window_start', '=', start)
     .executeTakeFirst();
   const count = row?.count ?? 0;
-  return { allowed: count < rule.limit, count, retryAfterSeconds: secondsUntil(now, end) };
+  return {
+    allowed: count < rule.limit,
+    count,
+    retryAfterSeconds: secondsUntil(now, end),
+    windowStart: start,
+  };
 }
 
 export interface LockoutPolicy {
@@ -106,35 +128,61 @@ export async function accountWait(
   return secondsUntil(now, row.locked_until);
 }
 
-/** Records a failed login; returns the wait it starts (0 while failures are still free). */
-export async function recordLoginFailure(
+export type AttemptClaim = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Counts a login try on an account before its password is checked, as a
+ * failure that a success clears: refused (nothing counted) while the account
+ * waits; otherwise the try that goes past the free failures starts the wait,
+ * in the same statement, so that of parallel tries on any instance only the
+ * free ones get through.
+ */
+export async function claimLoginAttempt(
   db: Database,
   clock: Clock,
   documentHash: string,
   policy: LockoutPolicy = DEFAULT_LOCKOUT,
-): Promise<number> {
+): Promise<AttemptClaim> {
   const now = clock.now();
   const forgetBefore = new Date(now.getTime() - policy.memoryMs);
+  const failures = sql<number>`(case when account_lockouts.last_failure_at < ${forgetBefore} then 1 else account_lockouts.failures + 1 end)`;
+  const over = sql<number>`(${failures} - ${policy.freeFailures}::int)`;
+  const firstOver = 1 - policy.freeFailures;
   const row = await db
     .insertInto('account_lockouts')
-    .values({ document_hash: documentHash, failures: 1, last_failure_at: now })
+    .values({
+      document_hash: documentHash,
+      failures: 1,
+      last_failure_at: now,
+      locked_until: firstOver > 0 ? new Date(now.getTime() + waitMs(policy, firstOver)) : null,
+    })
     .onConflict((oc) =>
-      oc.column('document_hash').doUpdateSet({
-        failures: sql`case when account_lockouts.last_failure_at < ${forgetBefore} then 1 else account_lockouts.failures + 1 end`,
-        last_failure_at: now,
-      }),
+      oc
+        .column('document_hash')
+        .doUpdateSet({
+          failures,
+          last_failure_at: now,
+          locked_until: sql<Date | null>`case when ${over} > 0 then ${now}::timestamptz + least(${policy.maxWaitMs}::float8, ${policy.firstWaitMs}::float8 * power(2::float8, (${over} - 1)::float8)) * interval '1 millisecond' else null end`,
+        })
+        .where((eb) =>
+          eb.or([
+            eb('account_lockouts.locked_until', 'is', null),
+            eb('account_lockouts.locked_until', '<=', now),
+          ]),
+        ),
     )
     .returning('failures')
-    .executeTakeFirstOrThrow();
-  const over = row.failures - policy.freeFailures;
-  if (over <= 0) return 0;
-  const waitMs = Math.min(policy.maxWaitMs, policy.firstWaitMs * 2 ** (over - 1));
-  await db
-    .updateTable('account_lockouts')
-    .set({ locked_until: new Date(now.getTime() + waitMs) })
-    .where('document_hash', '=', documentHash)
-    .execute();
-  return Math.ceil(waitMs / 1000);
+    .executeTakeFirst();
+  if (row) return { allowed: true };
+  return {
+    allowed: false,
+    retryAfterSeconds: Math.max(1, await accountWait(db, clock, documentHash)),
+  };
+}
+
+/** The wait that the `over`-th failure past the free ones starts. */
+function waitMs(policy: LockoutPolicy, over: number): number {
+  return Math.min(policy.maxWaitMs, policy.firstWaitMs * 2 ** (over - 1));
 }
 
 export async function clearLoginFailures(db: Database, documentHash: string): Promise<void> {
@@ -155,19 +203,42 @@ export async function deleteStaleThrottles(
     .execute();
 }
 
-/** IPv4 as is; IPv6 by its /64 (one subscriber usually owns a whole /64). */
-export function addressKey(ip: string | null): string {
-  if (!ip) return 'unknown';
-  if (ip.startsWith('::ffff:') && ip.includes('.')) return ip.slice(7);
+/**
+ * IPv4 as is; IPv6 by its /64 (one subscriber usually owns a whole /64). An
+ * IPv4-mapped address (::ffff:a.b.c.d, in any case, or its hex form
+ * ::ffff:abcd:ef01) counts as the IPv4 address it carries, never as ::/64
+ * (which would put every such client in one bucket).
+ */
+export function addressKey(given: string | null): string {
+  if (!given) return 'unknown';
+  const ip = (given.split('%')[0] ?? '').toLowerCase();
   if (!ip.includes(':')) return ip;
-  const [head = '', tail = ''] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
+  const groups = ipv6Groups(ip);
+  if (groups.length !== 8 || groups.some((group) => !(group >= 0 && group <= 0xffff))) return ip;
+  const [a, b, c, d, e, f, g = 0, h = 0] = groups;
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff)
+    return [g >> 8, g & 255, h >> 8, h & 255].join('.');
   return `${groups
     .slice(0, 4)
-    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .map((group) => group.toString(16))
     .join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address ("::" expanded, a dotted IPv4 tail as two). */
+function ipv6Groups(ip: string): number[] {
+  const parse = (side: string) =>
+    side
+      ? side.split(':').flatMap((part) => {
+          if (part.includes('.')) {
+            const [w = 0, x = 0, y = 0, z = 0] = part.split('.').map(Number);
+            return [(w << 8) | x, (y << 8) | z];
+          }
+          return [Number.parseInt(part, 16)];
+        })
+      : [];
+  const [head = '', tail] = ip.split('::');
+  const left = parse(head);
+  if (tail === undefined) return left;
+  const right = parse(tail);
+  return [...left, ...Array<number>(Math.max(0, 8 - left.length - right.length)).fill(0), ...right];
 }

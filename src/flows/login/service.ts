@@ -6,11 +6,12 @@ import { createSession, deleteSession } from '../../auth/sessions.ts';
 import {
   accountWait,
   addressKey,
+  claimLoginAttempt,
   clearLoginFailures,
   DEFAULT_LOCKOUT,
   hitLimit,
   peekLimit,
-  recordLoginFailure,
+  releaseLimit,
 } from '../../auth/throttle.ts';
 import { errors } from '../../messages/es.ts';
 import { type FlowDeps, type MemberView, type RequestContext, viewMember } from '../context.ts';
@@ -50,6 +51,9 @@ export async function logIn(
     throw verdict === 'missing' ? loginErrors.captchaMissing() : loginErrors.captchaFailed();
   }
 
+  // Counted as a failure before the password is checked; a success gives it back.
+  const attempt = await claimAttempt(deps, documentHash, context);
+
   const member = await deps.db
     .selectFrom('members')
     .selectAll()
@@ -62,7 +66,6 @@ export async function logIn(
     : await deps.hasher.verifyNothing(password);
 
   if (!usable || !matches) {
-    await countFailure(deps, documentHash, context);
     await recordAudit(deps.db, deps.clock, {
       type: 'login',
       outcome: 'failed',
@@ -76,6 +79,7 @@ export async function logIn(
   }
 
   await clearLoginFailures(deps.db, documentHash);
+  await releaseLimit(deps.db, attempt.addressKey, attempt.windowStart);
   if (deps.hasher.needsRehash(usable.password_hash as string)) {
     await deps.db
       .updateTable('members')
@@ -113,7 +117,8 @@ export async function logIn(
 /**
  * Refuses, before any password work, a login for an account in its wait or
  * from an address over its failure budget. Counted per normalised document
- * whether or not a member has it, so a wait never tells.
+ * whether or not a member has it, so a wait never tells. A first look that
+ * counts nothing (a refusal spends no CAPTCHA); claimAttempt decides.
  */
 async function refuseWhileThrottled(
   deps: FlowDeps,
@@ -123,35 +128,65 @@ async function refuseWhileThrottled(
   const address = await peekLimit(
     deps.db,
     deps.clock,
-    `login-failures:${addressKey(context.ip)}`,
+    addressCounter(context),
     deps.limits.loginFailuresPerAddress,
   );
   const accountSeconds = await accountWait(deps.db, deps.clock, documentHash);
   const seconds = Math.max(accountSeconds, address.allowed ? 0 : address.retryAfterSeconds);
   if (seconds === 0) return;
-  await recordAudit(deps.db, deps.clock, {
-    type: 'throttled',
-    outcome: 'refused',
-    documentHash,
-    detail: { limit: accountSeconds > 0 ? 'account' : 'address', retryAfter: seconds },
-    ...auditContext(context),
-  });
-  throw throttledError('LOGIN_THROTTLED', seconds);
+  await refuse(deps, documentHash, context, accountSeconds > 0 ? 'account' : 'address', seconds);
 }
 
-async function countFailure(deps: FlowDeps, documentHash: string, context: RequestContext) {
-  await recordLoginFailure(deps.db, deps.clock, documentHash, {
+/**
+ * Counts this try against the client address and the account before the
+ * password is checked, each in one atomic statement, so that parallel tries
+ * (on any instance) get no more checks than the limits allow. A try is a
+ * failure until it succeeds: logIn gives the address's count back and clears
+ * the account's on success.
+ */
+async function claimAttempt(
+  deps: FlowDeps,
+  documentHash: string,
+  context: RequestContext,
+): Promise<{ addressKey: string; windowStart: Date }> {
+  const key = addressCounter(context);
+  const address = await hitLimit(deps.db, deps.clock, key, deps.limits.loginFailuresPerAddress);
+  if (!address.allowed) {
+    await releaseLimit(deps.db, key, address.windowStart);
+    await refuse(deps, documentHash, context, 'address', address.retryAfterSeconds);
+  }
+  const account = await claimLoginAttempt(deps.db, deps.clock, documentHash, {
     ...DEFAULT_LOCKOUT,
     freeFailures: deps.limits.loginFreeFailures,
     firstWaitMs: deps.limits.loginWaitFirstMs,
     maxWaitMs: deps.limits.loginWaitMaxMs,
   });
-  await hitLimit(
-    deps.db,
-    deps.clock,
-    `login-failures:${addressKey(context.ip)}`,
-    deps.limits.loginFailuresPerAddress,
-  );
+  if (!account.allowed) {
+    await releaseLimit(deps.db, key, address.windowStart);
+    await refuse(deps, documentHash, context, 'account', account.retryAfterSeconds);
+  }
+  return { addressKey: key, windowStart: address.windowStart };
+}
+
+async function refuse(
+  deps: FlowDeps,
+  documentHash: string,
+  context: RequestContext,
+  limit: 'account' | 'address',
+  seconds: number,
+): Promise<never> {
+  await recordAudit(deps.db, deps.clock, {
+    type: 'throttled',
+    outcome: 'refused',
+    documentHash,
+    detail: { limit, retryAfter: seconds },
+    ...auditContext(context),
+  });
+  throw throttledError('LOGIN_THROTTLED', seconds);
+}
+
+function addressCounter(context: RequestContext): string {
+  return `login-failures:${addressKey(context.ip)}`;
 }
 
 function readCredentials(input: LoginInput): { document: string; password: string } {
