@@ -3,7 +3,7 @@ import { recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
 import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
-import { addressKey, hitLimit } from '../../auth/throttle.ts';
+import { addressKey, clearLoginFailures, hitLimit } from '../../auth/throttle.ts';
 import {
   countMemberMessages,
   countSmsTo,
@@ -307,6 +307,9 @@ export async function setPasswordWithToken(
       .execute();
     await retireSecrets(trx, found.memberId, now);
     await trx.deleteFrom('sessions').where('member_id', '=', found.memberId).execute();
+    // A member who just proved control of their email or phone need not wait
+    // out a login pause their old password earned.
+    await clearLoginFailures(trx, keyedHash(deps.secret, 'document', found.document));
     if (found.email) {
       await enqueueMessage(
         trx,
