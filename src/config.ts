@@ -184,6 +184,7 @@ const schema = z.object({
   LOGIN_WAIT_MAX_SECONDS: integer(1, 86_400, 900),
   LOGIN_FAILURES_PER_ADDRESS: rate('100/15m'),
   PASSWORD_REQUESTS_PER_ADDRESS: rate('30/1h'),
+  CAPTCHA_CHALLENGES_PER_ADDRESS: rate('600/15m'),
   MESSAGES_PER_MEMBER_PER_HOUR: integer(1, 1000, 5),
   SMS_PER_NUMBER_PER_HOUR: integer(1, 1000, 3),
   SMS_PER_NUMBER_PER_DAY: integer(1, 10_000, 10),
@@ -232,6 +233,7 @@ export interface Config {
     readonly loginWaitMaxMs: number;
     readonly loginFailuresPerAddress: { readonly limit: number; readonly windowMs: number };
     readonly passwordRequestsPerAddress: { readonly limit: number; readonly windowMs: number };
+    readonly captchaChallengesPerAddress: { readonly limit: number; readonly windowMs: number };
     readonly messagesPerMemberPerHour: number;
     readonly smsPerNumberPerHour: number;
     readonly smsPerNumberPerDay: number;
@@ -319,6 +321,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       loginWaitMaxMs: v.LOGIN_WAIT_MAX_SECONDS * 1000,
       loginFailuresPerAddress: Object.freeze(v.LOGIN_FAILURES_PER_ADDRESS),
       passwordRequestsPerAddress: Object.freeze(v.PASSWORD_REQUESTS_PER_ADDRESS),
+      captchaChallengesPerAddress: Object.freeze(v.CAPTCHA_CHALLENGES_PER_ADDRESS),
       messagesPerMemberPerHour: v.MESSAGES_PER_MEMBER_PER_HOUR,
       smsPerNumberPerHour: v.SMS_PER_NUMBER_PER_HOUR,
       smsPerNumberPerDay: v.SMS_PER_NUMBER_PER_DAY,

@@ -1,9 +1,10 @@
 // JSON twins of the login pages, for the mobile app.
 import type { FastifyInstance } from 'fastify';
+import { addressKey, hitLimit } from '../../../auth/throttle.ts';
 import { ALTCHA_CHALLENGE_MINUTES, AltchaCaptcha } from '../../../captcha/altcha.ts';
 import { type AppDeps, flowDepsFor } from '../../../deps.ts';
 import { viewMember } from '../../../flows/context.ts';
-import { FlowError } from '../../../flows/errors.ts';
+import { FlowError, throttledError } from '../../../flows/errors.ts';
 import { logIn, logOut } from '../../../flows/login/service.ts';
 import { requestContext } from '../../context.ts';
 import { bearerSecurity, errorRef, memberRef } from './schemas.ts';
@@ -33,11 +34,20 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
             },
           },
           404: errorRef,
+          429: errorRef,
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       if (!(deps.captcha instanceof AltchaCaptcha)) throw new FlowError('CAPTCHA_UNAVAILABLE', 404);
+      // Each challenge costs the server one key derivation: a budget per address.
+      const verdict = await hitLimit(
+        deps.db,
+        deps.clock,
+        `captcha-challenges:${addressKey(request.ip)}`,
+        deps.config.limits.captchaChallengesPerAddress,
+      );
+      if (!verdict.allowed) throw throttledError('REQUESTS_THROTTLED', verdict.retryAfterSeconds);
       return reply.header('cache-control', 'no-store').send(await deps.captcha.createChallenge());
     },
   );
