@@ -3,14 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { deleteSession } from '../../auth/sessions.ts';
 import { type AppDeps, flowDepsFor } from '../../deps.ts';
 import { viewMember } from '../../flows/context.ts';
-import { FlowError } from '../../flows/errors.ts';
 import { logIn, logOut } from '../../flows/login/service.ts';
 import { text } from '../../messages/es.ts';
-import { applyErrorHeaders } from '../../plugins/errors.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { homePage } from '../../views/pages/home.ts';
 import { loginPage } from '../../views/pages/login.ts';
-import { formField, requestContext } from '../context.ts';
+import { formField, requestContext, resendForm } from '../context.ts';
 
 export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
   const flowDeps = flowDepsFor(deps);
@@ -48,19 +46,14 @@ export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
       reply.setCookie(sessionCookieName(deps), result.token, sessionCookieOptions(deps));
       return reply.redirect('/inicio', 303);
     } catch (error) {
-      if (!(error instanceof FlowError)) throw error;
-      applyErrorHeaders(reply, error);
-      return reply
-        .code(error.status)
-        .type(html)
-        .send(
-          loginPage({
-            captcha: deps.captcha,
-            document: (document ?? '').slice(0, 32),
-            message: error.message,
-            fields: error.fields,
-          }),
-        );
+      return resendForm(reply, error, (e) =>
+        loginPage({
+          captcha: deps.captcha,
+          document: (document ?? '').slice(0, 32),
+          message: e.message,
+          fields: e.fields,
+        }),
+      );
     }
   });
 

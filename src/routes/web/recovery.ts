@@ -14,7 +14,7 @@ import { applyErrorHeaders } from '../../plugins/errors.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { changePasswordPage } from '../../views/pages/change-password.ts';
 import { RECOVERY_PATHS, recoveryPage } from '../../views/pages/recovery.ts';
-import { formField, requestContext } from '../context.ts';
+import { formField, requestContext, resendForm } from '../context.ts';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -57,22 +57,17 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
           }),
         );
       } catch (error) {
-        if (!(error instanceof FlowError)) throw error;
-        applyErrorHeaders(reply, error);
-        return reply
-          .code(error.status)
-          .type(HTML)
-          .send(
-            recoveryPage({
-              flow,
-              captcha: deps.captcha,
-              step: 'request',
-              document: (document ?? '').slice(0, 32),
-              channel: channel === 'email' || channel === 'sms' ? channel : undefined,
-              message: error.message,
-              fields: error.fields,
-            }),
-          );
+        return resendForm(reply, error, (e) =>
+          recoveryPage({
+            flow,
+            captcha: deps.captcha,
+            step: 'request',
+            document: (document ?? '').slice(0, 32),
+            channel: channel === 'email' || channel === 'sms' ? channel : undefined,
+            message: e.message,
+            fields: e.fields,
+          }),
+        );
       }
     });
 
@@ -87,21 +82,16 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
         reply.setCookie(tokenCookie, token, tokenCookieOptions);
         return reply.redirect(CHANGE_PASSWORD_PATH, 303);
       } catch (error) {
-        if (!(error instanceof FlowError)) throw error;
-        applyErrorHeaders(reply, error);
-        return reply
-          .code(error.status)
-          .type(HTML)
-          .send(
-            recoveryPage({
-              flow,
-              captcha: deps.captcha,
-              step: 'code',
-              document: (document ?? '').slice(0, 32),
-              message: error.message,
-              fields: error.fields,
-            }),
-          );
+        return resendForm(reply, error, (e) =>
+          recoveryPage({
+            flow,
+            captcha: deps.captcha,
+            step: 'code',
+            document: (document ?? '').slice(0, 32),
+            message: e.message,
+            fields: e.fields,
+          }),
+        );
       }
     });
   }
