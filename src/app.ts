@@ -7,6 +7,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
+import { registerCsrf } from './plugins/csrf.ts';
 import { handleFrameworkError, registerErrorHandlers } from './plugins/errors.ts';
 import { loggerOptions } from './plugins/logging.ts';
 import { registerSession } from './plugins/session.ts';
@@ -91,6 +92,7 @@ export async function buildApp(
   // Application decorators and hooks.
   registerErrorHandlers(app);
   registerSession(app, deps);
+  await registerCsrf(app, deps);
   app.addHook('onSend', async (request, reply) => {
     if (!request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store');
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { solveChallenge } from 'altcha-lib';
 import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import type { Clock } from '../src/auth/clock.ts';
@@ -135,6 +135,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   const app = await buildApp(deps, { logger: false });
   await app.ready();
+  withFormTokens(app);
   return {
     app,
     db: database.db,
@@ -202,4 +203,60 @@ export function cookieFrom(response: { headers: Record<string, unknown> }): stri
   const raw = response.headers['set-cookie'];
   const list = Array.isArray(raw) ? raw : raw ? [String(raw)] : [];
   return list.map((c: string) => c.split(';')[0]).join('; ');
+}
+
+/**
+ * Form posts sent with `app.inject` get what a browser's form would carry:
+ * the CSRF cookie and the token of a page the app rendered (fetched once per
+ * app from the login page, as a browser would). A post that brings its own
+ * `_csrf` field is sent untouched, so tests of the protection control it.
+ */
+export function withFormTokens(app: FastifyInstance): void {
+  const inject = app.inject.bind(app) as (options: InjectOptions) => ReturnType<typeof app.inject>;
+  let pair: Promise<{ cookie: string; token: string }> | undefined;
+  const fetchPair = async () => {
+    const page = await inject({ method: 'GET', url: '/' });
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
+    const cookie = cookieFrom(page)
+      .split('; ')
+      .find((c) => /^(?:__Host-)?csrf=/.test(c));
+    if (!token || !cookie) throw new Error('the login page carries no CSRF token or cookie');
+    return { cookie, token };
+  };
+  const patched = async (options: InjectOptions) => {
+    if (!needsFormToken(options)) return inject(options);
+    pair ??= fetchPair();
+    const { cookie, token } = await pair;
+    const headers = { ...(options.headers ?? {}) };
+    const others = String(headers.cookie ?? '')
+      .split(/;\s*/)
+      .filter((c) => c && !/^(?:__Host-)?csrf=/.test(c));
+    headers.cookie = [...others, cookie].join('; ');
+    const payload =
+      typeof options.payload === 'string'
+        ? `${options.payload}${options.payload ? '&' : ''}_csrf=${encodeURIComponent(token)}`
+        : { ...(options.payload as Record<string, unknown>), _csrf: token };
+    return inject({ ...options, headers, payload });
+  };
+  (app as { inject: unknown }).inject = patched;
+}
+
+function needsFormToken(options: InjectOptions): boolean {
+  if (String(options.method ?? 'GET').toUpperCase() !== 'POST') return false;
+  const url = typeof options.url === 'string' ? options.url : '';
+  if (url.startsWith('/api/')) return false;
+  const payload = options.payload;
+  if (typeof payload === 'string') return !/(?:^|&)_csrf=/.test(payload);
+  if (payload === undefined) return true;
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    !Buffer.isBuffer(payload) &&
+    !('_csrf' in payload)
+  );
+}
+
+/** A page without its per-render CSRF token, to compare two renders of one form. */
+export function withoutFormToken(body: string): string {
+  return body.replace(/(name="_csrf" value=")[^"]*"/g, '$1"');
 }

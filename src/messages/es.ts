@@ -57,6 +57,7 @@ export const text = {
   serverErrorBody:
     'No pudimos completar su pedido. Intente de nuevo en unos minutos; si el problema sigue, llame al CALL CENTER 144.',
   goToLogin: 'Ir al inicio de sesión',
+  openFormAgain: 'Abrir el formulario de nuevo',
   skipToContent: 'Ir al contenido',
 } as const;
 
@@ -85,6 +86,10 @@ export const errors = {
   METHOD_NOT_ALLOWED: 'Esta operación no está permitida aquí.',
   LOGIN_THROTTLED: 'Por su seguridad, después de varios intentos fallidos pausamos el ingreso.',
   REQUESTS_THROTTLED: 'Recibimos demasiados pedidos desde esta conexión.',
+  FORM_EXPIRED:
+    'Por su seguridad, este formulario ya no es válido. Ábralo de nuevo y vuelva a intentar.',
+  CROSS_SITE_FORM:
+    'Por su seguridad, solo aceptamos datos enviados desde las páginas del portal. Ábralo de nuevo y vuelva a intentar.',
   INTERNAL: 'No pudimos completar su pedido. Intente de nuevo en unos minutos.',
   DOCUMENT_OR_MEMBER_REQUIRED: 'Ingrese su N° de socio o su cédula de identidad.',
   DOCUMENT_OR_MEMBER_INVALID:

@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { FlowError } from '../flows/errors.ts';
 import { type ErrorCode, errors } from '../messages/es.ts';
 import { errorPage } from '../views/pages/error.ts';
+import { formPageFor } from './csrf.ts';
 
 export function isApiRequest(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/');
@@ -36,6 +37,9 @@ export function toFlowError(error: unknown): FlowError | null {
       return new FlowError('MALFORMED_BODY', 400);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new FlowError('BODY_TOO_LARGE', 413);
+    case 'FST_CSRF_MISSING_SECRET':
+    case 'FST_CSRF_INVALID_TOKEN':
+      return new FlowError('FORM_EXPIRED', 403);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_TYPE':
       return new FlowError('UNSUPPORTED_MEDIA_TYPE', 415);
@@ -106,6 +110,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
         errorPage(
           known.status === 404 ? 'not-found' : 'error',
           flowError ? known.message : undefined,
+          known.status === 403 ? formPageFor(request.url) : undefined,
         ),
       );
   });

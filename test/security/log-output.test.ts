@@ -24,6 +24,7 @@ import {
   TEST_SECRET,
   type TestDatabase,
   testConfig,
+  withFormTokens,
 } from '../helper.ts';
 import { createDispatcher } from '../support/delivery.ts';
 import { codeIn, SmsGatewayStub } from '../support/sms-gateway.ts';
@@ -82,6 +83,7 @@ describe(`what the server writes to its log (${databaseLabel})`, () => {
     const logger = { ...(loggerOptions('debug') as LoggerObject), stream: output };
     app = await buildApp(deps, { logger });
     await app.ready();
+    withFormTokens(app);
     dispatcher = createDispatcher({
       db: database.db,
       clock,

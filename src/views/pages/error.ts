@@ -3,13 +3,18 @@ import { text } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 
-export function errorPage(kind: 'not-found' | 'error', detail?: string): string {
+/** `formPage`: a refused form post links back to its form rather than to the login. */
+export function errorPage(kind: 'not-found' | 'error', detail?: string, formPage?: string): string {
   const title = kind === 'not-found' ? text.notFoundTitle : text.serverErrorTitle;
   const body = detail ?? (kind === 'not-found' ? text.notFoundBody : text.serverErrorBody);
   return renderPage({
     title,
     body: html`<h1>${title}</h1>
 <p>${body}</p>
-<p><a class="button button-primary" href="/">${text.goToLogin}</a></p>`,
+<p>${
+      formPage
+        ? html`<a class="button button-primary" href="${formPage}">${text.openFormAgain}</a>`
+        : html`<a class="button button-primary" href="/">${text.goToLogin}</a>`
+    }</p>`,
   });
 }
