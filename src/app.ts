@@ -7,6 +7,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
+import { createBackground } from './flows/background.ts';
 import { registerCsrf } from './plugins/csrf.ts';
 import { handleFrameworkError, registerErrorHandlers } from './plugins/errors.ts';
 import { loggerOptions } from './plugins/logging.ts';
@@ -43,6 +44,10 @@ export async function buildApp(
 
   // Flows raise their operator alerts through the app's logger unless told otherwise.
   const deps: AppDeps = given.log ? given : Object.assign(given, { log: app.log });
+  const background = deps.background ?? createBackground(deps.log ?? app.log);
+  deps.background = background;
+  // Closing (a graceful stop, or a test's end) finishes the work already accepted.
+  app.addHook('onClose', async () => background.idle());
 
   // External plugins.
   await app.register(fastifyHelmet, {

@@ -6,6 +6,7 @@ import type { PasswordHasher } from './auth/passwords.ts';
 import type { Captcha } from './captcha/port.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
+import { type Background, createBackground } from './flows/background.ts';
 import type { FlowDeps } from './flows/context.ts';
 import type { MessageLimits } from './flows/recovery/state.ts';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   messageLimits?: MessageLimits;
   /** Where flows raise operator alerts (buildApp fills it with the app's logger). */
   log?: AlertLog;
+  /** Work after the answer (buildApp creates it; its close waits for it). */
+  background?: Background;
 }
 
 export interface AlertLog {
@@ -35,6 +38,7 @@ const cache = new WeakMap<AppDeps, FlowDeps>();
 export function flowDepsFor(deps: AppDeps): FlowDeps {
   let flow = cache.get(deps);
   if (!flow) {
+    const log = deps.log ?? { warn: () => {}, error: () => {} };
     flow = {
       db: deps.db,
       clock: deps.clock,
@@ -49,7 +53,8 @@ export function flowDepsFor(deps: AppDeps): FlowDeps {
         smsPerNumberPerDay: deps.config.limits.smsPerNumberPerDay,
       },
       limits: deps.config.limits,
-      log: deps.log ?? { warn: () => {}, error: () => {} },
+      log,
+      background: deps.background ?? createBackground(log),
       publicUrl: deps.config.publicUrl,
       courier: deps.courier ?? { wake: () => {} },
     };

@@ -16,6 +16,7 @@ import { connectDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import type { Database, Member } from '../src/db/schema.ts';
 import type { AppDeps } from '../src/deps.ts';
+import type { Background } from '../src/flows/background.ts';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
@@ -135,7 +136,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   const app = await buildApp(deps, { logger: false });
   await app.ready();
-  withFormTokens(app);
+  withFormTokens(app, deps.background);
   return {
     app,
     db: database.db,
@@ -206,12 +207,15 @@ export function cookieFrom(response: { headers: Record<string, unknown> }): stri
 }
 
 /**
- * Form posts sent with `app.inject` get what a browser's form would carry:
+ * `app.inject` as the tests use it. It answers once the work the request
+ * handed off (`background`: a password request's lookup and message) is
+ * done, so a test reads the outbox and the audit right after the answer.
+ * Form posts get what a browser's form would carry:
  * the CSRF cookie and the token of a page the app rendered (fetched once per
  * app from the login page, as a browser would). A post that brings its own
  * `_csrf` field is sent untouched, so tests of the protection control it.
  */
-export function withFormTokens(app: FastifyInstance): void {
+export function withFormTokens(app: FastifyInstance, background?: Background): void {
   const inject = app.inject.bind(app) as (options: InjectOptions) => ReturnType<typeof app.inject>;
   let pair: Promise<{ cookie: string; token: string }> | undefined;
   const fetchPair = async () => {
@@ -223,8 +227,13 @@ export function withFormTokens(app: FastifyInstance): void {
     if (!token || !cookie) throw new Error('the login page carries no CSRF token or cookie');
     return { cookie, token };
   };
+  const settled = async (options: InjectOptions) => {
+    const response = await inject(options);
+    await background?.idle();
+    return response;
+  };
   const patched = async (options: InjectOptions) => {
-    if (!needsFormToken(options)) return inject(options);
+    if (!needsFormToken(options)) return settled(options);
     pair ??= fetchPair();
     const { cookie, token } = await pair;
     const headers = { ...(options.headers ?? {}) };
@@ -236,7 +245,7 @@ export function withFormTokens(app: FastifyInstance): void {
       typeof options.payload === 'string'
         ? `${options.payload}${options.payload ? '&' : ''}_csrf=${encodeURIComponent(token)}`
         : { ...(options.payload as Record<string, unknown>), _csrf: token };
-    return inject({ ...options, headers, payload });
+    return settled({ ...options, headers, payload });
   };
   (app as { inject: unknown }).inject = patched;
 }

@@ -8,6 +8,7 @@ import type { Captcha } from '../captcha/port.ts';
 import type { Config } from '../config.ts';
 import type { Database, Member } from '../db/schema.ts';
 import type { AlertLog } from '../deps.ts';
+import type { Background } from './background.ts';
 import type { MessageLimits } from './recovery/state.ts';
 
 export interface FlowDeps {
@@ -27,6 +28,8 @@ export interface FlowDeps {
   /** SPEC §3's limits (config.limits). */
   limits: Config['limits'];
   log: AlertLog;
+  /** Where work that must not shape a request's answer time goes. */
+  background: Background;
 }
 
 export interface RequestContext {

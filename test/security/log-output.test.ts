@@ -83,7 +83,7 @@ describe(`what the server writes to its log (${databaseLabel})`, () => {
     const logger = { ...(loggerOptions('debug') as LoggerObject), stream: output };
     app = await buildApp(deps, { logger });
     await app.ready();
-    withFormTokens(app);
+    withFormTokens(app, deps.background);
     dispatcher = createDispatcher({
       db: database.db,
       clock,

@@ -47,7 +47,8 @@ export async function requestPasswordChange(
 ): Promise<{ channel: DeliveryChannel; identifier: string }> {
   const fields: Record<string, string> = {};
   const identifier = readIdentifier(input.document, fields);
-  const channel = input.channel === 'email' || input.channel === 'sms' ? input.channel : null;
+  const channel: DeliveryChannel | null =
+    input.channel === 'email' || input.channel === 'sms' ? input.channel : null;
   if (!channel) fields.channel = errors.CHANNEL_REQUIRED;
   if (Object.keys(fields).length > 0 || !channel) throw recoveryErrors.invalidFields(fields);
 
@@ -72,6 +73,24 @@ export async function requestPasswordChange(
 
   await checkCaptcha(deps, input.captcha, context, identifier);
 
+  // Everything that depends on who the document belongs to runs after the
+  // answer, for every document alike: the answer's time tells nothing.
+  const request = { identifier, channel, flow: input.flow };
+  deps.background.run('password-request', () => fulfilPasswordRequest(deps, request, context));
+  return { channel, identifier };
+}
+
+/**
+ * Step 1, after the answer: finds the member, applies the per-member and
+ * per-number limits and the SMS budget, and queues the link or the code;
+ * or, for an unknown document (or a refusal), sends nothing. Audited either way.
+ */
+async function fulfilPasswordRequest(
+  deps: FlowDeps,
+  request: { identifier: string; channel: DeliveryChannel; flow: RecoveryFlow },
+  context: RequestContext,
+): Promise<void> {
+  const { identifier, channel, flow } = request;
   const now = deps.clock.now();
   const outcome = await deps.db.transaction().execute(async (trx) => {
     const member = await findMember(trx, identifier, true);
@@ -85,7 +104,7 @@ export async function requestPasswordChange(
         trx,
         member.id,
         'email_link',
-        input.flow,
+        flow,
         hashToken(token),
         now,
         EMAIL_LINK_MINUTES,
@@ -109,7 +128,7 @@ export async function requestPasswordChange(
         trx,
         member.id,
         'sms_code',
-        input.flow,
+        flow,
         codeHash(deps, member.id, code),
         now,
         SMS_CODE_MINUTES,
@@ -139,13 +158,12 @@ export async function requestPasswordChange(
     ip: context.ip,
     userAgent: context.userAgent,
     detail: {
-      flow: input.flow,
+      flow: flow,
       via: channel,
       ...(outcome.refusal ? { reason: outcome.refusal } : {}),
     },
   });
   if (outcome.queued) deps.courier.wake();
-  return { channel, identifier };
 }
 
 /** Step 2 (SMS): a right code becomes a set-password token. */
