@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { FlowError } from '../flows/errors.ts';
 import { escapeHtml } from '../views/html.ts';
-import { isApiRequest } from './errors.ts';
+import { isApiRequest, requestPath } from './errors.ts';
 
 /** The form field that carries the token. */
 export const CSRF_FIELD = '_csrf';
@@ -74,7 +74,7 @@ const NOT_PAGES = /^\/(?:assets\/|healthz|readyz)/;
 
 /** Pages and their form posts; not the API, the assets or the probes. */
 function isPageRequest(request: FastifyRequest): boolean {
-  return !isApiRequest(request) && !NOT_PAGES.test(request.url);
+  return !isApiRequest(request) && !NOT_PAGES.test(requestPath(request));
 }
 
 /** Where a member gets the form of a refused post again. */

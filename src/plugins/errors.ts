@@ -8,8 +8,25 @@ import { type ErrorCode, errors } from '../messages/es.ts';
 import { errorPage } from '../views/pages/error.ts';
 import { formPageFor } from './csrf.ts';
 
+/**
+ * Whether the request is for the JSON API: by the route it matched (so
+ * `/%61pi/v1/login`, which routes to the API, is the API too), or by its
+ * decoded path when no route matched.
+ */
 export function isApiRequest(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/');
+  return requestPath(request).startsWith('/api/');
+}
+
+/** The matched route's path, or the decoded path of the address. */
+export function requestPath(request: FastifyRequest): string {
+  const route = request.routeOptions?.url;
+  if (route) return route;
+  const path = request.url.split('?')[0] ?? '/';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Headers an error brings along (Retry-After on 429). */

@@ -316,6 +316,15 @@ describe(`login through the API (${databaseLabel})`, () => {
         assert.equal(response.statusCode, 415, `${type}: ${response.body}`);
         assert.equal(response.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
       }
+      // A percent-encoded address that routes to the API is the API as well.
+      const encoded = await send({
+        method: 'POST',
+        url: '/%61pi/v1/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: '_csrf=&document=1234567&password=clave2026',
+      });
+      assert.equal(encoded.statusCode, 415, encoded.body);
+      assert.equal(encoded.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
     it('answers 404 in JSON for an unknown API address', async () => {
