@@ -176,6 +176,29 @@ describe(`password requests per client address (${databaseLabel})`, () => {
     const apart = await apiPasswordRequest(t.app, '5300099', 'email', '2001:db8:5:7::1');
     assert.equal(apart.statusCode, 202);
   });
+
+  it('counts wrong SMS codes in the same budget: code guessing over many documents stops at 30', async () => {
+    t.clock.advanceMinutes(60);
+    const ip = '203.0.113.77';
+    const guess = (document: string) =>
+      send(t.app, {
+        method: 'POST',
+        url: '/api/v1/password-requests/verify',
+        remoteAddress: ip,
+        payload: { document, code: '123456' },
+      });
+    for (let i = 0; i < 30; i += 1) {
+      const response = await guess(`54000${String(i).padStart(2, '0')}`);
+      assert.equal(response.statusCode, 400, `guess ${i + 1}: ${response.body}`);
+      assert.equal(response.json().error.code, 'CODE_INVALID');
+    }
+    const refused = await guess('5400099');
+    assert.equal(refused.statusCode, 429);
+    assert.equal(refused.json().error.code, 'REQUESTS_THROTTLED');
+    assert.ok(retryAfter(refused) > 0);
+    // …and the address's requests are spent with it.
+    assert.equal((await apiPasswordRequest(t.app, '5400100', 'email', ip)).statusCode, 429);
+  });
 });
 
 describe(`links always start with PUBLIC_URL (${databaseLabel})`, () => {

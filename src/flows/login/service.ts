@@ -42,6 +42,13 @@ export async function logIn(
 
   const verdict = await deps.captcha.verify({ response: input.captcha, ip: context.ip });
   if (verdict !== 'ok') {
+    // A failed CAPTCHA is a failed login for the address's budget.
+    await hitLimit(
+      deps.db,
+      deps.clock,
+      addressCounter(context),
+      deps.limits.loginFailuresPerAddress,
+    );
     await recordAudit(deps.db, deps.clock, {
       type: 'captcha_failed',
       outcome: 'refused',

@@ -3,7 +3,7 @@ import { recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
 import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
-import { addressKey, clearLoginFailures, hitLimit } from '../../auth/throttle.ts';
+import { addressKey, clearLoginFailures, hitLimit, peekLimit } from '../../auth/throttle.ts';
 import {
   countMemberMessages,
   countSmsTo,
@@ -55,21 +55,11 @@ export async function requestPasswordChange(
   const perAddress = await hitLimit(
     deps.db,
     deps.clock,
-    `password-requests:${addressKey(context.ip)}`,
+    requestsCounter(context),
     deps.limits.passwordRequestsPerAddress,
   );
-  if (!perAddress.allowed) {
-    await recordAudit(deps.db, deps.clock, {
-      type: 'throttled',
-      outcome: 'refused',
-      documentHash: keyedHash(deps.secret, 'document', identifier),
-      channel: context.channel,
-      ip: context.ip,
-      userAgent: context.userAgent,
-      detail: { limit: 'password_requests_per_address', retryAfter: perAddress.retryAfterSeconds },
-    });
-    throw throttledError('REQUESTS_THROTTLED', perAddress.retryAfterSeconds);
-  }
+  if (!perAddress.allowed)
+    await refuseRequests(deps, identifier, context, perAddress.retryAfterSeconds);
 
   await checkCaptcha(deps, input.captcha, context, identifier);
 
@@ -158,7 +148,7 @@ async function fulfilPasswordRequest(
     ip: context.ip,
     userAgent: context.userAgent,
     detail: {
-      flow: flow,
+      flow,
       via: channel,
       ...(outcome.refusal ? { reason: outcome.refusal } : {}),
     },
@@ -178,6 +168,17 @@ export async function verifySmsCode(
   if (code === '') fields.code = errors.CODE_REQUIRED;
   else if (!/^\d{6}$/.test(code)) fields.code = errors.CODE_FORMAT;
   if (Object.keys(fields).length > 0) throw recoveryErrors.invalidFields(fields);
+
+  // A wrong code spends the address's request budget: many documents' codes
+  // cannot be guessed from one address (each code has its own 5 tries).
+  const perAddress = await peekLimit(
+    deps.db,
+    deps.clock,
+    requestsCounter(context),
+    deps.limits.passwordRequestsPerAddress,
+  );
+  if (!perAddress.allowed)
+    await refuseRequests(deps, identifier, context, perAddress.retryAfterSeconds);
 
   const now = deps.clock.now();
   const member = await findMember(deps.db, identifier);
@@ -237,8 +238,39 @@ export async function verifySmsCode(
     userAgent: context.userAgent,
     ...(result.ok ? {} : { detail: { attempts: result.attempts } }),
   });
-  if (!result.ok) throw recoveryErrors.codeInvalid();
+  if (!result.ok) {
+    await hitLimit(
+      deps.db,
+      deps.clock,
+      requestsCounter(context),
+      deps.limits.passwordRequestsPerAddress,
+    );
+    throw recoveryErrors.codeInvalid();
+  }
   return { token: result.token, flow: result.flow };
+}
+
+/** The per-address budget of password requests and wrong codes. */
+function requestsCounter(context: RequestContext): string {
+  return `password-requests:${addressKey(context.ip)}`;
+}
+
+async function refuseRequests(
+  deps: FlowDeps,
+  identifier: string,
+  context: RequestContext,
+  seconds: number,
+): Promise<never> {
+  await recordAudit(deps.db, deps.clock, {
+    type: 'throttled',
+    outcome: 'refused',
+    documentHash: keyedHash(deps.secret, 'document', identifier),
+    channel: context.channel,
+    ip: context.ip,
+    userAgent: context.userAgent,
+    detail: { limit: 'password_requests_per_address', retryAfter: seconds },
+  });
+  throw throttledError('REQUESTS_THROTTLED', seconds);
 }
 
 /** Whether a link or set-password token can still be used (opening the page never uses it). */
