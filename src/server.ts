@@ -86,10 +86,12 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info({ signal }, 'shutting down');
     clearInterval(housekeeping);
-    await dispatcher?.stop();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    // Closing the app finishes the requests it accepted (and the work they
+    // handed off, which may queue messages); then the courier stops.
     await app.close();
+    await dispatcher?.stop();
     await db.destroy();
     process.exit(0);
   };
