@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { generateToken, hashToken } from '../../src/auth/secrets.ts';
 import {
   buildTestApp,
   cookieFrom,
@@ -109,6 +110,83 @@ describe(`cross-site form posts (${databaseLabel})`, () => {
       headers: { cookie: `${cookie}; ${cookieFrom(loggedIn)}` },
     });
     assert.match(home.body, /action="\/salir"[^>]*>\n<input type="hidden" name="_csrf"/);
+  });
+
+  it('puts a token in the SMS code step and the change-password form, and each post accepts its own', async () => {
+    const member = await createMember(t.db);
+    const b = await browser();
+    const codeStep = await send(t.app, {
+      method: 'POST',
+      url: '/olvide-mi-contrasena',
+      headers: { ...FORM, cookie: b.cookie },
+      payload: new URLSearchParams({
+        document: member.document,
+        channel: 'sms',
+        _csrf: b.token,
+      }).toString(),
+    });
+    assert.equal(codeStep.statusCode, 200);
+    assert.match(
+      codeStep.body,
+      /action="\/olvide-mi-contrasena\/codigo"[^>]*>\n<input type="hidden" name="_csrf"/,
+    );
+    const wrongCode = await send(t.app, {
+      method: 'POST',
+      url: '/olvide-mi-contrasena/codigo',
+      headers: { ...FORM, cookie: b.cookie },
+      payload: new URLSearchParams({
+        document: member.document,
+        code: '000000',
+        _csrf: tokenIn(codeStep),
+      }).toString(),
+    });
+    assert.equal(wrongCode.statusCode, 400, 'past the CSRF check, to the code check');
+    assert.match(wrongCode.body, /El código no es correcto/);
+
+    // The change-password form, opened with a valid set-password token.
+    const secret = generateToken();
+    await t.db
+      .insertInto('one_time_secrets')
+      .values({
+        member_id: member.id,
+        kind: 'set_password',
+        flow: 'recovery',
+        secret_hash: hashToken(secret),
+        created_at: t.clock.now(),
+        expires_at: new Date(t.clock.now().getTime() + 10 * 60_000),
+      })
+      .execute();
+    const cookie = `${b.cookie}; pwtoken=${secret}`;
+    const form = await send(t.app, {
+      method: 'GET',
+      url: '/cambiar-contrasena',
+      headers: { cookie },
+    });
+    assert.equal(form.statusCode, 200);
+    assert.equal((form.body.match(/name="_csrf"/g) ?? []).length, 1);
+    const forged = await send(t.app, {
+      method: 'POST',
+      url: '/cambiar-contrasena',
+      headers: { ...FORM, cookie },
+      payload: new URLSearchParams({
+        password: 'nueva2026',
+        passwordConfirmation: 'nueva2026',
+        _csrf: 'made-up',
+      }).toString(),
+    });
+    assert.equal(forged.statusCode, 403);
+    const changed = await send(t.app, {
+      method: 'POST',
+      url: '/cambiar-contrasena',
+      headers: { ...FORM, cookie },
+      payload: new URLSearchParams({
+        password: 'nueva2026',
+        passwordConfirmation: 'nueva2026',
+        _csrf: tokenIn(form),
+      }).toString(),
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    assert.match(changed.body, /Contraseña modificada correctamente/);
   });
 
   it('logs in with the token of the page, and refuses a post without one', async () => {
