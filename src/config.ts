@@ -183,6 +183,7 @@ const schema = z.object({
   LOGIN_WAIT_FIRST_SECONDS: integer(1, 86_400, 60),
   LOGIN_WAIT_MAX_SECONDS: integer(1, 86_400, 900),
   LOGIN_FAILURES_PER_ADDRESS: rate('100/15m'),
+  LOGIN_FAILURES_GLOBAL: rate('10000/15m'),
   PASSWORD_REQUESTS_PER_ADDRESS: rate('30/1h'),
   CAPTCHA_CHALLENGES_PER_ADDRESS: rate('600/15m'),
   MESSAGES_PER_MEMBER_PER_HOUR: integer(1, 1000, 5),
@@ -232,6 +233,8 @@ export interface Config {
     readonly loginWaitFirstMs: number;
     readonly loginWaitMaxMs: number;
     readonly loginFailuresPerAddress: { readonly limit: number; readonly windowMs: number };
+    /** Failed logins on every instance together; past it: an alert and harder CAPTCHAs. */
+    readonly loginFailuresGlobal: { readonly limit: number; readonly windowMs: number };
     readonly passwordRequestsPerAddress: { readonly limit: number; readonly windowMs: number };
     readonly captchaChallengesPerAddress: { readonly limit: number; readonly windowMs: number };
     readonly messagesPerMemberPerHour: number;
@@ -320,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       loginWaitFirstMs: v.LOGIN_WAIT_FIRST_SECONDS * 1000,
       loginWaitMaxMs: v.LOGIN_WAIT_MAX_SECONDS * 1000,
       loginFailuresPerAddress: Object.freeze(v.LOGIN_FAILURES_PER_ADDRESS),
+      loginFailuresGlobal: Object.freeze(v.LOGIN_FAILURES_GLOBAL),
       passwordRequestsPerAddress: Object.freeze(v.PASSWORD_REQUESTS_PER_ADDRESS),
       captchaChallengesPerAddress: Object.freeze(v.CAPTCHA_CHALLENGES_PER_ADDRESS),
       messagesPerMemberPerHour: v.MESSAGES_PER_MEMBER_PER_HOUR,

@@ -14,7 +14,8 @@ export type AuditType =
   | 'code_verified'
   | 'password_set'
   | 'throttled'
-  | 'sms_budget_exhausted';
+  | 'sms_budget_exhausted'
+  | 'login_failures_surge';
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused' | 'ignored';
 

@@ -34,7 +34,8 @@ export class AltchaCaptcha implements Captcha {
     this.#hmacSecret = keyedHash(options.secret, 'altcha', 'challenge-signature');
   }
 
-  async createChallenge(): Promise<Challenge> {
+  /** `factor`: how many times the usual work (more guesses), when the portal is under attack. */
+  async createChallenge(factor = 1): Promise<Challenge> {
     const now = this.options.clock.now();
     return createChallenge({
       algorithm: ALGORITHM,
@@ -44,7 +45,7 @@ export class AltchaCaptcha implements Captcha {
       // `expiresAt` would be checked against the wall clock instead).
       data: { exp: Math.floor(now.getTime() / 1000) + ALTCHA_CHALLENGE_MINUTES * 60 },
       hmacSignatureSecret: this.#hmacSecret,
-      counter: randomCounter(this.options.maxCounter ?? 50),
+      counter: randomCounter((this.options.maxCounter ?? 50) * factor),
     });
   }
 

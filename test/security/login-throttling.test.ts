@@ -4,6 +4,8 @@
 // abuse" and its default limits table. The clock is moved, never waited on.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { solveChallenge } from 'altcha-lib';
+import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import { keyedHash } from '../../src/auth/secrets.ts';
 import { loadConfig } from '../../src/config.ts';
 import {
@@ -413,6 +415,66 @@ describe(`client address behind a proxy (${databaseLabel})`, () => {
       );
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe(`failed logins on every instance together (${databaseLabel})`, () => {
+  it('alerts once past LOGIN_FAILURES_GLOBAL and makes new CAPTCHA challenges three times the work until the window ends', async () => {
+    // A database of its own: the global counter sees every failure in it.
+    const own = await createTestDatabase();
+    const clock = new FakeClock();
+    const alerts: object[] = [];
+    const log = { warn: () => {}, error: (obj: object) => alerts.push(obj) };
+    const env = { LOGIN_FAILURES_GLOBAL: '6/15m', ALTCHA_COST: '1' };
+    const a = await buildTestApp({ database: own, clock, log, env });
+    const b = await buildTestApp({
+      database: own,
+      clock,
+      log,
+      env: { ...env, CAPTCHA_PROVIDER: 'altcha' },
+    });
+    try {
+      /** The number of guesses a fresh challenge of instance b takes (its hidden counter). */
+      const work = async () => {
+        const response = await b.app.inject({ method: 'GET', url: '/api/v1/captcha' });
+        assert.equal(response.statusCode, 200);
+        const solution = await solveChallenge({ challenge: response.json(), deriveKey: pbkdf2 });
+        assert.ok(solution);
+        return solution.counter;
+      };
+      assert.ok((await work()) < 50, 'usual work');
+
+      for (let i = 0; i < 6; i += 1) {
+        const response = await apiLogin(a.app, `44000${i}`, 'mala', `192.0.2.${i + 1}`);
+        assert.equal(response.statusCode, 401);
+      }
+      assert.equal(alerts.length, 0, 'six failures: at the limit, not past it');
+      assert.ok((await work()) < 50);
+
+      // The 7th, on the other instance, a login without its CAPTCHA: a failure too.
+      const seventh = await apiLogin(b.app, '4400099', 'mala', '192.0.2.99');
+      assert.equal(seventh.statusCode, 400);
+      assert.equal(alerts.length, 1);
+      assert.equal((alerts[0] as { alert: string }).alert, 'login_failures_surge');
+      const surge = await own.db
+        .selectFrom('audit_events')
+        .select('type')
+        .where('type', '=', 'login_failures_surge')
+        .execute();
+      assert.equal(surge.length, 1);
+      assert.ok((await work()) >= 75, 'three times the work');
+
+      // Nobody is refused for it, and the alert is not repeated.
+      assert.equal((await apiLogin(a.app, '4400100', 'mala', '192.0.2.100')).statusCode, 401);
+      assert.equal(alerts.length, 1);
+
+      clock.advanceMinutes(15);
+      assert.ok((await work()) < 50, 'a new window: usual work again');
+    } finally {
+      await a.close();
+      await b.close();
+      await own.close();
     }
   });
 });

@@ -17,7 +17,7 @@ import { errors } from '../../messages/es.ts';
 import { type FlowDeps, type MemberView, type RequestContext, viewMember } from '../context.ts';
 import { throttledError } from '../errors.ts';
 import { loginErrors } from './errors.ts';
-import { MAX_DOCUMENT_LENGTH, MAX_PASSWORD_LENGTH } from './state.ts';
+import { GLOBAL_FAILURES_KEY, MAX_DOCUMENT_LENGTH, MAX_PASSWORD_LENGTH } from './state.ts';
 
 export interface LoginInput {
   document: string | undefined;
@@ -49,6 +49,7 @@ export async function logIn(
       addressCounter(context),
       deps.limits.loginFailuresPerAddress,
     );
+    await countGlobalFailure(deps);
     await recordAudit(deps.db, deps.clock, {
       type: 'captcha_failed',
       outcome: 'refused',
@@ -73,6 +74,7 @@ export async function logIn(
     : await deps.hasher.verifyNothing(password);
 
   if (!usable || !matches) {
+    await countGlobalFailure(deps);
     await recordAudit(deps.db, deps.clock, {
       type: 'login',
       outcome: 'failed',
@@ -190,6 +192,26 @@ async function refuse(
     ...auditContext(context),
   });
   throw throttledError('LOGIN_THROTTLED', seconds);
+}
+
+/**
+ * Counts a failure on every instance together; the one that goes past
+ * LOGIN_FAILURES_GLOBAL raises the alert (once a window). Nobody is refused
+ * for it: the CAPTCHA gets harder instead (the challenge route).
+ */
+async function countGlobalFailure(deps: FlowDeps): Promise<void> {
+  const rule = deps.limits.loginFailuresGlobal;
+  const verdict = await hitLimit(deps.db, deps.clock, GLOBAL_FAILURES_KEY, rule);
+  if (verdict.count !== rule.limit + 1) return;
+  deps.log.error(
+    { alert: 'login_failures_surge', limit: rule.limit, windowSeconds: rule.windowMs / 1000 },
+    'ALERT: failed logins on all instances passed LOGIN_FAILURES_GLOBAL; CAPTCHA challenges are harder until the window ends',
+  );
+  await recordAudit(deps.db, deps.clock, {
+    type: 'login_failures_surge',
+    outcome: 'refused',
+    detail: { limit: rule.limit, resumesInSeconds: verdict.retryAfterSeconds },
+  });
 }
 
 function addressCounter(context: RequestContext): string {

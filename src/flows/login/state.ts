@@ -16,3 +16,11 @@ export type LoginState = 'credentials' | 'authenticated';
 /** Inputs longer than this are refused before any hashing work. */
 export const MAX_PASSWORD_LENGTH = 128;
 export const MAX_DOCUMENT_LENGTH = 32;
+
+/**
+ * The counter of failed logins on every instance together. Past
+ * LOGIN_FAILURES_GLOBAL an operator is alerted and new ALTCHA challenges are
+ * harder (HARDENED_CAPTCHA_FACTOR times the work) until the window ends.
+ */
+export const GLOBAL_FAILURES_KEY = 'login-failures:global';
+export const HARDENED_CAPTCHA_FACTOR = 3;

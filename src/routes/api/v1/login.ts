@@ -1,11 +1,12 @@
 // JSON twins of the login pages, for the mobile app.
 import type { FastifyInstance } from 'fastify';
-import { addressKey, hitLimit } from '../../../auth/throttle.ts';
+import { addressKey, hitLimit, peekLimit } from '../../../auth/throttle.ts';
 import { ALTCHA_CHALLENGE_MINUTES, AltchaCaptcha } from '../../../captcha/altcha.ts';
 import { type AppDeps, flowDepsFor } from '../../../deps.ts';
 import { viewMember } from '../../../flows/context.ts';
 import { FlowError, throttledError } from '../../../flows/errors.ts';
 import { logIn, logOut } from '../../../flows/login/service.ts';
+import { GLOBAL_FAILURES_KEY, HARDENED_CAPTCHA_FACTOR } from '../../../flows/login/state.ts';
 import { requestContext } from '../../context.ts';
 import { bearerSecurity, errorRef, memberRef } from './schemas.ts';
 
@@ -48,7 +49,13 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
         deps.config.limits.captchaChallengesPerAddress,
       );
       if (!verdict.allowed) throw throttledError('REQUESTS_THROTTLED', verdict.retryAfterSeconds);
-      return reply.header('cache-control', 'no-store').send(await deps.captcha.createChallenge());
+      // Past the global failed-login limit, every new challenge takes more work.
+      const rule = deps.config.limits.loginFailuresGlobal;
+      const global = await peekLimit(deps.db, deps.clock, GLOBAL_FAILURES_KEY, rule);
+      const factor = global.count > rule.limit ? HARDENED_CAPTCHA_FACTOR : 1;
+      return reply
+        .header('cache-control', 'no-store')
+        .send(await deps.captcha.createChallenge(factor));
     },
   );
 
