@@ -58,6 +58,7 @@ export const text = {
     'No pudimos completar su pedido. Intente de nuevo en unos minutos; si el problema sigue, llame al CALL CENTER 144.',
   goToLogin: 'Ir al inicio de sesión',
   openFormAgain: 'Abrir el formulario de nuevo',
+  formRefusedTitle: 'Vuelva a abrir el formulario',
   skipToContent: 'Ir al contenido',
 } as const;
 

@@ -5,7 +5,12 @@ import { renderPage } from '../layout.ts';
 
 /** `formPage`: a refused form post links back to its form rather than to the login. */
 export function errorPage(kind: 'not-found' | 'error', detail?: string, formPage?: string): string {
-  const title = kind === 'not-found' ? text.notFoundTitle : text.serverErrorTitle;
+  const title =
+    kind === 'not-found'
+      ? text.notFoundTitle
+      : formPage
+        ? text.formRefusedTitle
+        : text.serverErrorTitle;
   const body = detail ?? (kind === 'not-found' ? text.notFoundBody : text.serverErrorBody);
   return renderPage({
     title,
