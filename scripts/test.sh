@@ -87,11 +87,16 @@ run_node_suite() { # name, env..., -- files...
 }
 
 mapfile -t UNIT < <(find test/unit -name '*.test.ts' | sort)
-mapfile -t INTEGRATION < <(find test/integration test/security -name '*.test.ts' | sort)
+# The timing test measures answer times: it runs alone, after the others,
+# so that no other test file competes with it for the two cores.
+TIMING=test/security/timing.test.ts
+mapfile -t INTEGRATION < <(find test/integration test/security -name '*.test.ts' ! -path "$TIMING" | sort)
 run_node_suite unit LOG_LEVEL=silent -- "${UNIT[@]}"
 run_node_suite integration-pglite LOG_LEVEL=silent -- "${INTEGRATION[@]}"
+run_node_suite timing-pglite LOG_LEVEL=silent -- "$TIMING"
 if [ -n "$PG_URL" ]; then
   run_node_suite integration-postgres LOG_LEVEL=silent "TEST_DATABASE_URL=$PG_URL" -- "${INTEGRATION[@]}"
+  run_node_suite timing-postgres LOG_LEVEL=silent "TEST_DATABASE_URL=$PG_URL" -- "$TIMING"
 else
   record integration-postgres 0 1
 fi
