@@ -292,6 +292,49 @@ describe(`login through the pages (${databaseLabel})`, () => {
     assert.ok(start.body.includes('Su sesión terminó por inactividad.'));
   });
 
+  it('ends the session of a member made inactive (by the registry import)', async () => {
+    const member = await createMember(t.db);
+    const login = await postLogin({ document: member.document, password: 'clave2026' });
+    assert.equal((await home(cookieFrom(login))).statusCode, 200);
+    await t.db
+      .updateTable('members')
+      .set({ status: 'inactive' })
+      .where('id', '=', member.id)
+      .execute();
+    const after = await home(cookieFrom(login));
+    assert.equal(after.statusCode, 303, 'back to the login page');
+    const left = await t.db
+      .selectFrom('sessions')
+      .select('id_hash')
+      .where('member_id', '=', member.id)
+      .execute();
+    assert.equal(left.length, 0, 'the session row is gone');
+  });
+
+  it('shows the form again with 429, Retry-After and the minutes to wait after 5 failures on the pages', async () => {
+    const member = await createMember(t.db);
+    for (let i = 0; i < 5; i += 1) {
+      const failed = await postLogin({ document: member.document, password: 'Equivocada9' });
+      assert.equal(failed.statusCode, 401);
+    }
+    const waiting = await postLogin({ document: member.document, password: 'clave2026' });
+    assert.equal(waiting.statusCode, 429);
+    assert.equal(waiting.headers['retry-after'], '60');
+    assert.match(waiting.body, /pausamos el ingreso\. Espere 1 minuto y vuelva a intentar\./);
+    assert.match(waiting.body, /<form method="post" action="\/ingresar"/);
+    assert.equal(waiting.headers['set-cookie'], undefined, 'no session during the wait');
+  });
+
+  it('lets password managers fill the fields: autocomplete on user name and password, no paste blocking', async () => {
+    const page = await send({ method: 'GET', url: '/' });
+    assert.match(page.body, /name="document"[\s\S]*?autocomplete="username"/);
+    assert.match(
+      page.body,
+      /name="password" type="password"[\s\S]*?autocomplete="current-password"/,
+    );
+    assert.doesNotMatch(page.body, /onpaste|oncopy|autocomplete="off"/i);
+  });
+
   it('records the web login in the audit trail with the web channel', async () => {
     const member = await createMember(t.db);
     await postLogin({ document: member.document, password: 'clave2026' });

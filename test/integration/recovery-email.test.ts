@@ -104,6 +104,13 @@ describe(`recovery and registration by email (${databaseLabel})`, () => {
     assert.equal(page.headers['referrer-policy'], 'no-referrer');
     assert.match(page.body, /Nueva contraseña/);
     assert.match(page.body, /Repita contraseña/);
+    // Both fields hidden as typed (the eye shows them) and offered to password managers.
+    const fields = page.body.match(/<input [^>]*type="password"[^>]*>/g) ?? [];
+    assert.equal(fields.length, 2);
+    assert.equal(
+      (page.body.match(/type="password"[\s\S]*?autocomplete="new-password"/g) ?? []).length,
+      2,
+    );
     assert.ok(!page.body.includes(tokenIn(mail)), 'the page never shows the token');
 
     const done = await postChangeForm(cookie, 'nueva2027');
