@@ -157,6 +157,30 @@ describe(`login through the API (${databaseLabel})`, () => {
     }
   });
 
+  it('ends the token sent along with a new login, and only after the login succeeds', async () => {
+    const member = await createMember(t.db);
+    const old = await tokenFor(member.document);
+    const failed = await send({
+      method: 'POST',
+      url: '/api/v1/login',
+      headers: { authorization: `Bearer ${old}` },
+      payload: { document: member.document, password: 'Equivocada9' },
+    });
+    assert.equal(failed.statusCode, 401);
+    assert.equal((await me(old)).statusCode, 200, 'a failed login ends nothing');
+    const renewed = await send({
+      method: 'POST',
+      url: '/api/v1/login',
+      headers: { authorization: `Bearer ${old}` },
+      payload: { document: member.document, password: 'clave2026' },
+    });
+    assert.equal(renewed.statusCode, 200);
+    const fresh = renewed.json().token as string;
+    assert.notEqual(fresh, old);
+    assert.equal((await me(old)).statusCode, 401, 'the old token is over');
+    assert.equal((await me(fresh)).statusCode, 200);
+  });
+
   it('logs out with 204, after which the token gets 401', async () => {
     const member = await createMember(t.db);
     const token = await tokenFor(member.document);

@@ -1,5 +1,6 @@
 // JSON twins of the login pages, for the mobile app.
 import type { FastifyInstance } from 'fastify';
+import { deleteSession } from '../../../auth/sessions.ts';
 import { addressKey, hitLimit, peekLimit } from '../../../auth/throttle.ts';
 import { ALTCHA_CHALLENGE_MINUTES, AltchaCaptcha } from '../../../captcha/altcha.ts';
 import { type AppDeps, flowDepsFor } from '../../../deps.ts';
@@ -7,6 +8,7 @@ import { viewMember } from '../../../flows/context.ts';
 import { FlowError, throttledError } from '../../../flows/errors.ts';
 import { logIn, logOut } from '../../../flows/login/service.ts';
 import { GLOBAL_FAILURES_KEY, HARDENED_CAPTCHA_FACTOR } from '../../../flows/login/state.ts';
+import { bearerToken } from '../../../plugins/session.ts';
 import { requestContext } from '../../context.ts';
 import { bearerSecurity, errorRef, memberRef } from './schemas.ts';
 
@@ -65,6 +67,8 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['session'],
         summary: 'Log in with document and password; answers a bearer token',
+        description:
+          'A bearer token sent along (Authorization header) is ended once the login succeeds.',
         body: {
           type: 'object',
           properties: {
@@ -109,6 +113,9 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
         },
         requestContext(request, 'api'),
       );
+      // Logging in over a token the app still holds ends that token, as the pages do.
+      const previous = bearerToken(request);
+      if (previous) await deleteSession(deps.db, previous);
       return {
         token: result.token,
         expiresAt: result.expiresAt.toISOString(),
