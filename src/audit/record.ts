@@ -15,7 +15,8 @@ export type AuditType =
   | 'password_set'
   | 'throttled'
   | 'sms_budget_exhausted'
-  | 'login_failures_surge';
+  | 'login_failures_surge'
+  | 'staff_action';
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused' | 'ignored';
 

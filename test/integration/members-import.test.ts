@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ import {
   type TestDatabase,
   usingPostgres,
 } from '../helper.ts';
+import { runCli } from '../support/cli.ts';
 
 const HEADER = 'document,member_number,first_name,last_name,email,mobile,status';
 
@@ -400,7 +400,7 @@ describe(`members:import on ${databaseLabel}`, () => {
         ),
       );
 
-      const result = await runCli([file], databaseEnv());
+      const result = await runCli('members-import.ts', [file], databaseEnv());
 
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /^line 3: rejected: member_number is missing$/m);
@@ -416,7 +416,7 @@ describe(`members:import on ${databaseLabel}`, () => {
       const file = join(folder, 'wrong.csv');
       await writeFile(file, 'doc;number\n1234567;1\n');
 
-      const result = await runCli([file], databaseEnv());
+      const result = await runCli('members-import.ts', [file], databaseEnv());
 
       assert.equal(result.code, 1);
       assert.match(result.stderr, /the first line must be the header "document,member_number,/);
@@ -425,11 +425,15 @@ describe(`members:import on ${databaseLabel}`, () => {
     });
 
     it('exits 1 naming the file when it does not exist, and when none is given', async () => {
-      const missing = await runCli([join(folder, 'missing.csv')], databaseEnv());
+      const missing = await runCli(
+        'members-import.ts',
+        [join(folder, 'missing.csv')],
+        databaseEnv(),
+      );
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /file not found: .*missing\.csv/);
 
-      const none = await runCli([], databaseEnv());
+      const none = await runCli('members-import.ts', [], databaseEnv());
       assert.equal(none.code, 1);
       assert.match(none.stderr, /missing the CSV file to import/);
       assert.match(none.stderr, /usage: npm run members:import -- FILE\.csv/);
@@ -439,7 +443,7 @@ describe(`members:import on ${databaseLabel}`, () => {
       const file = join(folder, 'registry.csv');
       await writeFile(file, csv(...goodLines(1)));
 
-      const result = await runCli([file], {
+      const result = await runCli('members-import.ts', [file], {
         DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x',
       });
 
@@ -449,33 +453,3 @@ describe(`members:import on ${databaseLabel}`, () => {
     });
   });
 });
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/members-import.ts', ...args],
-      {
-        cwd: join(import.meta.dirname, '..', '..'),
-        env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
