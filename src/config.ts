@@ -168,6 +168,21 @@ const schema = z.object({
     emptyToUndefined,
     z.enum(['manual', 'asvs'], { message: 'expected manual or asvs' }).default('manual'),
   ),
+  PASSWORD_SERVICE_WORDS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default('casmu,autogestion,portal,socio')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((word) => word.trim())
+          .filter((word) => word !== ''),
+      )
+      .refine((words) => words.every((word) => word.length >= 4 && word.length <= 40), {
+        message: 'expected comma-separated words of 4 to 40 characters',
+      }),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z
@@ -219,6 +234,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly session: { readonly idleMinutes: number; readonly maxHours: number };
   readonly passwordPolicy: 'manual' | 'asvs';
+  /** Words of the provider and the service no password may contain. */
+  readonly passwordServiceWords: readonly string[];
   readonly logLevel: string;
   readonly metricsToken: string | undefined;
   /** Create and announce the demo member 1234567 / demo2026. */
@@ -313,6 +330,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: Object.freeze(v.TRUSTED_PROXIES ?? []),
     session: Object.freeze({ idleMinutes: v.SESSION_IDLE_MINUTES, maxHours: v.SESSION_MAX_HOURS }),
     passwordPolicy: v.PASSWORD_POLICY,
+    passwordServiceWords: Object.freeze(v.PASSWORD_SERVICE_WORDS),
     logLevel: v.LOG_LEVEL,
     metricsToken: v.METRICS_TOKEN,
     demoMember,

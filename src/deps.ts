@@ -46,7 +46,10 @@ export function flowDepsFor(deps: AppDeps): FlowDeps {
       captcha: deps.captcha,
       secret: deps.secret,
       sessionPolicy: deps.config.session,
-      passwordPolicy: createPasswordPolicy(deps.config.passwordPolicy),
+      passwordPolicy: createPasswordPolicy(
+        deps.config.passwordPolicy,
+        deps.config.passwordServiceWords,
+      ),
       messageLimits: deps.messageLimits ?? {
         perMemberPerHour: deps.config.limits.messagesPerMemberPerHour,
         smsPerNumberPerHour: deps.config.limits.smsPerNumberPerHour,

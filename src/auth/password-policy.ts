@@ -1,8 +1,9 @@
 // The password policy. `manual` is the provider's printed rule (6–10
 // characters, letters and/or digits, at least one digit); `asvs` follows
 // OWASP ASVS 5.0 / NIST 800-63B (8–64 printable characters, no composition
-// rules). Both refuse common passwords and the member's own document or
-// member number. See docs/decisions/007-password-policy.md.
+// rules). Both refuse common passwords, words of the provider and the
+// service (PASSWORD_SERVICE_WORDS), and the member's own document or member
+// number. See docs/decisions/007-password-policy.md.
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { errors } from '../messages/es.ts';
 
@@ -33,7 +34,14 @@ const ASVS_RULE =
 /** Control characters (C0, DEL, C1) are the only ones the asvs policy refuses. */
 const CONTROL = /\p{Cc}/u;
 
-export function createPasswordPolicy(name: PolicyName): PasswordPolicy {
+/** The default PASSWORD_SERVICE_WORDS: the provider of the manual and the service's own words. */
+export const DEFAULT_SERVICE_WORDS = ['casmu', 'autogestion', 'portal', 'socio'];
+
+export function createPasswordPolicy(
+  name: PolicyName,
+  serviceWords: readonly string[] = DEFAULT_SERVICE_WORDS,
+): PasswordPolicy {
+  const service = serviceWords.map(fold);
   const manual = name === 'manual';
   const minLength = manual ? 6 : 8;
   const maxLength = manual ? 10 : 64;
@@ -68,6 +76,8 @@ export function createPasswordPolicy(name: PolicyName): PasswordPolicy {
         else if (context.some((word) => isPersonal(lowered, word.toLowerCase())))
           fields.password = errors.PASSWORD_IS_PERSONAL;
         else if (blocklist.has(lowered)) fields.password = errors.PASSWORD_COMMON;
+        else if (service.some((word) => fold(password).includes(word)))
+          fields.password = errors.PASSWORD_IS_SERVICE_WORD;
       }
       if (confirmation === '') fields.passwordConfirmation = errors.PASSWORD_CONFIRMATION_REQUIRED;
       else if (password !== '' && confirmation !== password)
@@ -75,6 +85,11 @@ export function createPasswordPolicy(name: PolicyName): PasswordPolicy {
       return fields;
     },
   };
+}
+
+/** Lower case without accents: "Autogestión" and "AUTOGESTION" are one word. */
+function fold(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 /** The password is, or (for words of 4+ characters) contains, a personal word. */

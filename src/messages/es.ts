@@ -113,6 +113,8 @@ export const errors = {
   PASSWORD_PRINTABLE: 'La contraseña tiene caracteres que no se pueden escribir. Revísela.',
   PASSWORD_IS_PERSONAL: 'La contraseña no puede contener su documento ni su número de socio.',
   PASSWORD_COMMON: 'Esa contraseña es muy común y fácil de adivinar. Elija otra.',
+  PASSWORD_IS_SERVICE_WORD:
+    'La contraseña no puede contener el nombre de la institución ni del portal. Elija otra.',
 } as const;
 
 export type ErrorCode = keyof typeof errors;

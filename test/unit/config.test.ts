@@ -124,6 +124,7 @@ describe('configuration', () => {
       ['NODE_ENV', { NODE_ENV: 'prod' }],
       ['SMTP_URL', { SMTP_URL: 'http://mail.example.org' }],
       ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+      ['PASSWORD_SERVICE_WORDS', { PASSWORD_SERVICE_WORDS: 'casmu,ab' }],
     ];
     for (const [variable, env] of cases) {
       it(`${variable}=${Object.values(env)[0]}`, () => {

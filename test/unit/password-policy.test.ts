@@ -128,4 +128,40 @@ describe('the asvs password policy', () => {
       password: errors.PASSWORD_IS_PERSONAL,
     });
   });
+
+  it('refuses the words of the provider and the portal, whatever their case and accents', () => {
+    for (const password of [
+      'Casmu2026!',
+      'mi portal de salud',
+      'AUTOGESTIÓN 26',
+      'soy socio 1980',
+    ]) {
+      assert.deepEqual(
+        problems(policy, password),
+        { password: errors.PASSWORD_IS_SERVICE_WORD },
+        password,
+      );
+    }
+  });
+
+  it('takes the service words it is given (PASSWORD_SERVICE_WORDS)', () => {
+    const custom = createPasswordPolicy('asvs', ['mutualista']);
+    const check = (password: string) =>
+      custom.check({ password, confirmation: password, context: [] });
+    assert.deepEqual(check('Mutualista 2026'), { password: errors.PASSWORD_IS_SERVICE_WORD });
+    assert.deepEqual(check('mi portal de salud'), {}, 'the default words are replaced');
+  });
+});
+
+describe('the service words under the manual policy', () => {
+  it('refuses socio1 and casmu2026 (letters and digits that would pass otherwise)', () => {
+    const policy = createPasswordPolicy('manual');
+    for (const password of ['socio1', 'casmu2026', 'Portal99']) {
+      assert.deepEqual(
+        policy.check({ password, confirmation: password, context: [] }),
+        { password: errors.PASSWORD_IS_SERVICE_WORD },
+        password,
+      );
+    }
+  });
 });
