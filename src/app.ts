@@ -50,19 +50,22 @@ export async function buildApp(
   app.addHook('onClose', async () => background.idle());
 
   // External plugins.
+  const hostedOrigins = deps.captcha.widget.cspOrigins;
+  const hosted = hostedOrigins.length > 0;
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'", ...deps.captcha.widget.cspOrigins],
-        styleSrc: ["'self'", "'unsafe-inline'"],
+        // ALTCHA (the default) needs no inline style; the hosted widgets inject theirs.
+        styleSrc: hosted ? ["'self'", "'unsafe-inline'", ...hostedOrigins] : ["'self'"],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'", ...deps.captcha.widget.cspOrigins],
         frameSrc: deps.captcha.widget.cspOrigins.length
           ? deps.captcha.widget.cspOrigins
           : ["'none'"],
-        workerSrc: ["'self'", 'blob:'],
+        workerSrc: hosted ? ["'self'", 'blob:'] : ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         formAction: ["'self'"],

@@ -24,7 +24,13 @@ export interface AltchaOptions {
 export class AltchaCaptcha implements Captcha {
   readonly provider = 'altcha';
   readonly widget = {
-    scripts: [{ src: '/assets/altcha/altcha.min.js', module: true }],
+    // The "external" build: no inline styles and no blob workers, so the
+    // Content-Security-Policy needs neither 'unsafe-inline' nor blob:.
+    scripts: [
+      { src: '/assets/altcha/altcha.min.js', module: true },
+      { src: '/assets/altcha-workers.js', module: true },
+    ],
+    styles: ['/assets/altcha/altcha.css'],
     fieldName: 'altcha',
     cspOrigins: [],
   };

@@ -14,6 +14,8 @@ export interface CaptchaWidget {
   scripts: { src: string; module: boolean }[];
   /** Name of the form field the widget fills in. */
   fieldName: string;
+  /** Stylesheets of our own origin the page must link (ALTCHA's, kept out of inline styles). */
+  styles?: string[];
   /** Origins the Content-Security-Policy must allow for scripts, frames and requests. */
   cspOrigins: string[];
 }

@@ -21,20 +21,32 @@ export async function registerAssets(app: FastifyInstance): Promise<void> {
 
   // The package exports only its entry points; its dist/ folder is one level up from them.
   const altchaDist = join(dirname(require.resolve('altcha')), '..');
-  const files: Record<string, Buffer> = {
-    'altcha.min.js': readFileSync(join(altchaDist, 'main', 'altcha.min.js')),
-    'es-419.js': readFileSync(join(altchaDist, 'i18n', 'es-419.js')),
+  // The "external" build, its stylesheet and its PBKDF2 worker (ADR 005).
+  const files: Record<string, { body: Buffer; type: string }> = {
+    'altcha.min.js': {
+      body: readFileSync(join(altchaDist, 'external', 'altcha.min.js')),
+      type: 'text/javascript; charset=utf-8',
+    },
+    'altcha.css': {
+      body: readFileSync(join(altchaDist, 'external', 'altcha.css')),
+      type: 'text/css; charset=utf-8',
+    },
+    'pbkdf2.js': {
+      body: readFileSync(join(altchaDist, 'workers', 'pbkdf2.js')),
+      type: 'text/javascript; charset=utf-8',
+    },
+    'es-419.js': {
+      body: readFileSync(join(altchaDist, 'i18n', 'es-419.js')),
+      type: 'text/javascript; charset=utf-8',
+    },
   };
   app.get<{ Params: { file: string } }>(
     '/assets/altcha/:file',
     { schema: { hide: true } },
     async (request, reply) => {
-      const body = files[request.params.file];
-      if (!body) return reply.callNotFound();
-      return reply
-        .type('text/javascript; charset=utf-8')
-        .header('cache-control', 'public, max-age=86400')
-        .send(body);
+      const file = files[request.params.file];
+      if (!file) return reply.callNotFound();
+      return reply.type(file.type).header('cache-control', 'public, max-age=86400').send(file.body);
     },
   );
 }

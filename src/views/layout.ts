@@ -8,6 +8,8 @@ export interface PageOptions {
   body: Html;
   /** Extra scripts (CAPTCHA widgets); ours always load. */
   scripts?: { src: string; module: boolean }[];
+  /** Extra stylesheets of our origin (the CAPTCHA widget's). */
+  styles?: string[];
   /** Narrow card (forms) or wide (home). */
   width?: 'narrow' | 'wide';
 }
@@ -21,6 +23,7 @@ export function renderPage(options: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · ${text.portalName}</title>
 <link rel="stylesheet" href="/assets/app.css">
+${(options.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">\n`)}
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 ${scripts.map((s) =>
   s.module

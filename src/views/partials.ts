@@ -72,14 +72,19 @@ export function textField(o: TextFieldOptions): Html {
 </div>`;
 }
 
-/** The scripts a page with captchaField() loads: the widget and, for ALTCHA, its Spanish. */
-export function captchaScripts(captcha: Captcha): { src: string; module: boolean }[] {
-  return captcha.provider === 'altcha'
-    ? captcha.widget.scripts.concat([
-        { src: '/assets/altcha/es-419.js', module: true },
-        { src: '/assets/altcha-es-uy.js', module: true },
-      ])
-    : captcha.widget.scripts;
+/** What a page with captchaField() loads: the widget, its styles and, for ALTCHA, its Spanish. */
+export function captchaAssets(captcha: Captcha): {
+  scripts: { src: string; module: boolean }[];
+  styles: string[];
+} {
+  const scripts =
+    captcha.provider === 'altcha'
+      ? captcha.widget.scripts.concat([
+          { src: '/assets/altcha/es-419.js', module: true },
+          { src: '/assets/altcha-es-uy.js', module: true },
+        ])
+      : captcha.widget.scripts;
+  return { scripts, styles: captcha.widget.styles ?? [] };
 }
 
 /**

@@ -193,6 +193,24 @@ describe(`security headers on every page (${databaseLabel})`, () => {
     return response;
   }
 
+  it('keeps the CSP strict with the ALTCHA widget: its stylesheet and worker come from our origin', async () => {
+    const altcha = await buildTestApp({ database, env: { CAPTCHA_PROVIDER: 'altcha' } });
+    try {
+      const page = await send(altcha.app, { method: 'GET', url: '/' });
+      const policy = csp(page);
+      assert.deepEqual(policy.get('script-src'), ["'self'"]);
+      assert.deepEqual(policy.get('style-src'), ["'self'"]);
+      assert.deepEqual(policy.get('worker-src'), ["'self'"]);
+      assert.match(page.body, /<link rel="stylesheet" href="\/assets\/altcha\/altcha\.css">/);
+      for (const asset of ['altcha.css', 'pbkdf2.js', 'altcha.min.js']) {
+        const file = await send(altcha.app, { method: 'GET', url: `/assets/altcha/${asset}` });
+        assert.equal(file.statusCode, 200, asset);
+      }
+    } finally {
+      await altcha.close();
+    }
+  });
+
   it('sends CSP (frame-ancestors none, no inline script), nosniff, Referrer-Policy and Permissions-Policy, and no X-Powered-By', async () => {
     for (const page of pages) {
       const response = await fetchPage(http, page);
@@ -203,6 +221,9 @@ describe(`security headers on every page (${databaseLabel})`, () => {
       assert.ok(!scripts.includes("'unsafe-inline'"), `${page.name}: ${scripts.join(' ')}`);
       assert.ok(!scripts.includes("'unsafe-eval'"), page.name);
       assert.ok(!scripts.includes('*'), page.name);
+      // ALTCHA's external build: no inline style, no blob: worker either.
+      assert.deepEqual(policy.get('style-src'), ["'self'"], page.name);
+      assert.deepEqual(policy.get('worker-src'), ["'self'"], page.name);
       assert.deepEqual(policy.get('object-src'), ["'none'"], page.name);
       assert.deepEqual(policy.get('base-uri'), ["'none'"], page.name);
       assert.equal(response.headers['x-content-type-options'], 'nosniff', page.name);

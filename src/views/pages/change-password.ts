@@ -5,8 +5,8 @@ import { errors, manual } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import {
+  captchaAssets,
   captchaField,
-  captchaScripts,
   errorSummary,
   type FieldMessages,
   textField,
@@ -66,6 +66,6 @@ ${errorSummary(view.message, fields)}
 </form>`;
   }
   // Only the form has «No soy un robot»: the other states load no widget.
-  const scripts = view.state === 'form' ? captchaScripts(view.captcha) : [];
-  return renderPage({ title: manual.changeTitle, scripts, body });
+  const assets = view.state === 'form' ? captchaAssets(view.captcha) : {};
+  return renderPage({ title: manual.changeTitle, ...assets, body });
 }

@@ -4,8 +4,8 @@ import { manual } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import {
+  captchaAssets,
   captchaField,
-  captchaScripts,
   errorSummary,
   type FieldMessages,
   textField,
@@ -23,7 +23,7 @@ export function loginPage(view: LoginView): string {
   const fields = view.fields ?? {};
   return renderPage({
     title: 'Ingreso',
-    scripts: captchaScripts(view.captcha),
+    ...captchaAssets(view.captcha),
     body: html`<h1>${manual.loginTitle}</h1>
 <p class="lead">${manual.loginHint}</p>
 ${view.notice ? html`<div class="alert alert-info" role="status"><p>${view.notice}</p></div>` : ''}

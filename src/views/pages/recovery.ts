@@ -7,8 +7,8 @@ import { manual } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import {
+  captchaAssets,
   captchaField,
-  captchaScripts,
   errorSummary,
   type FieldMessages,
   textField,
@@ -88,6 +88,6 @@ ${errorSummary(view.message, fields)}
 </form>`;
   }
   // Only the request form has «No soy un robot»: the other steps load no widget.
-  const scripts = view.step === 'request' ? captchaScripts(view.captcha) : [];
-  return renderPage({ title, scripts, body });
+  const assets = view.step === 'request' ? captchaAssets(view.captcha) : {};
+  return renderPage({ title, ...assets, body });
 }
