@@ -8,6 +8,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
 import { createBackground } from './flows/background.ts';
+import { createMetrics } from './ops/metrics.ts';
 import { registerCsrf } from './plugins/csrf.ts';
 import { handleFrameworkError, registerErrorHandlers } from './plugins/errors.ts';
 import { loggerOptions } from './plugins/logging.ts';
@@ -48,6 +49,8 @@ export async function buildApp(
   deps.background = background;
   // Closing (a graceful stop, or a test's end) finishes the work already accepted.
   app.addHook('onClose', async () => background.idle());
+  const metrics =
+    deps.metrics ?? createMetrics({ db: deps.db, clock: deps.clock, limits: config.limits });
 
   // External plugins.
   const hostedOrigins = deps.captcha.widget.cspOrigins;
@@ -101,6 +104,13 @@ export async function buildApp(
   registerErrorHandlers(app);
   registerSession(app, deps);
   await registerCsrf(app, deps);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeResponse(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+    );
+  });
   app.addHook('onSend', async (request, reply) => {
     if (!request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store');
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
@@ -108,7 +118,7 @@ export async function buildApp(
 
   // Routes.
   await registerAssets(app);
-  registerOps(app, deps);
+  registerOps(app, deps, metrics);
   registerLoginPages(app, deps);
   registerLoginApi(app, deps);
   registerRecoveryPages(app, deps);

@@ -9,6 +9,7 @@ import type { Database } from './db/schema.ts';
 import { type Background, createBackground } from './flows/background.ts';
 import type { FlowDeps } from './flows/context.ts';
 import type { MessageLimits } from './flows/recovery/state.ts';
+import type { Metrics } from './ops/metrics.ts';
 
 export interface AppDeps {
   config: Config;
@@ -25,6 +26,8 @@ export interface AppDeps {
   log?: AlertLog;
   /** Work after the answer (buildApp creates it; its close waits for it). */
   background?: Background;
+  /** Prometheus metrics (buildApp creates them without process metrics). */
+  metrics?: Metrics;
 }
 
 export interface AlertLog {

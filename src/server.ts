@@ -14,6 +14,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import { DEMO_MEMBER, ensureDemoMember } from './members/demo.ts';
 import { runHousekeeping } from './ops/housekeeping.ts';
+import { createMetrics } from './ops/metrics.ts';
 import { describeStartupError } from './startup-errors.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   const captcha = createCaptcha(config.captcha, { db, clock, secret });
   let dispatcher: Dispatcher | undefined;
   const courier = { wake: () => dispatcher?.wake() };
-  const app = await buildApp({ config, db, clock, hasher, captcha, secret, courier });
+  const metrics = createMetrics({ db, clock, limits: config.limits, processMetrics: true });
+  const app = await buildApp({ config, db, clock, hasher, captcha, secret, courier, metrics });
   dispatcher = new Dispatcher({
     db,
     clock,

@@ -70,7 +70,7 @@ export async function registerCsrf(app: FastifyInstance, deps: AppDeps): Promise
   });
 }
 
-const NOT_PAGES = /^\/(?:assets\/|healthz|readyz)/;
+const NOT_PAGES = /^\/(?:assets\/|healthz|readyz|metrics)/;
 
 /** Pages and their form posts; not the API, the assets or the probes. */
 function isPageRequest(request: FastifyRequest): boolean {
