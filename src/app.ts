@@ -60,14 +60,12 @@ export async function buildApp(
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", ...deps.captcha.widget.cspOrigins],
+        scriptSrc: ["'self'", ...hostedOrigins],
         // ALTCHA (the default) needs no inline style; the hosted widgets inject theirs.
         styleSrc: hosted ? ["'self'", "'unsafe-inline'", ...hostedOrigins] : ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'", ...deps.captcha.widget.cspOrigins],
-        frameSrc: deps.captcha.widget.cspOrigins.length
-          ? deps.captcha.widget.cspOrigins
-          : ["'none'"],
+        connectSrc: ["'self'", ...hostedOrigins],
+        frameSrc: hosted ? hostedOrigins : ["'none'"],
         workerSrc: hosted ? ["'self'", 'blob:'] : ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],

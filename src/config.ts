@@ -111,6 +111,14 @@ const rate = (fallback: string) =>
       }),
   );
 
+/** PASSWORD_SERVICE_WORDS by default: the provider of the manual and the portal's own words. */
+export const DEFAULT_PASSWORD_SERVICE_WORDS: readonly string[] = [
+  'casmu',
+  'autogestion',
+  'portal',
+  'socio',
+];
+
 const schema = z.object({
   NODE_ENV: z.preprocess(
     emptyToUndefined,
@@ -172,7 +180,7 @@ const schema = z.object({
     emptyToUndefined,
     z
       .string()
-      .default('casmu,autogestion,portal,socio')
+      .default(DEFAULT_PASSWORD_SERVICE_WORDS.join(','))
       .transform((value) =>
         value
           .split(',')

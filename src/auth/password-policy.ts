@@ -5,6 +5,7 @@
 // service (PASSWORD_SERVICE_WORDS), and the member's own document or member
 // number. See docs/decisions/007-password-policy.md.
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { DEFAULT_PASSWORD_SERVICE_WORDS } from '../config.ts';
 import { errors } from '../messages/es.ts';
 
 export type PolicyName = 'manual' | 'asvs';
@@ -34,12 +35,9 @@ const ASVS_RULE =
 /** Control characters (C0, DEL, C1) are the only ones the asvs policy refuses. */
 const CONTROL = /\p{Cc}/u;
 
-/** The default PASSWORD_SERVICE_WORDS: the provider of the manual and the service's own words. */
-export const DEFAULT_SERVICE_WORDS = ['casmu', 'autogestion', 'portal', 'socio'];
-
 export function createPasswordPolicy(
   name: PolicyName,
-  serviceWords: readonly string[] = DEFAULT_SERVICE_WORDS,
+  serviceWords: readonly string[] = DEFAULT_PASSWORD_SERVICE_WORDS,
 ): PasswordPolicy {
   const service = serviceWords.map(fold);
   const manual = name === 'manual';
@@ -72,11 +70,12 @@ export function createPasswordPolicy(
       else {
         const problem = composition(password);
         const lowered = password.toLowerCase();
+        const folded = fold(password);
         if (problem) fields.password = problem;
         else if (context.some((word) => isPersonal(lowered, word.toLowerCase())))
           fields.password = errors.PASSWORD_IS_PERSONAL;
         else if (blocklist.has(lowered)) fields.password = errors.PASSWORD_COMMON;
-        else if (service.some((word) => fold(password).includes(word)))
+        else if (service.some((word) => folded.includes(word)))
           fields.password = errors.PASSWORD_IS_SERVICE_WORD;
       }
       if (confirmation === '') fields.passwordConfirmation = errors.PASSWORD_CONFIRMATION_REQUIRED;

@@ -2,12 +2,10 @@
 // prints the audit trail (newest first) as a table, or JSON lines.
 import { parseArgs } from 'node:util';
 import { findAuditEvents, parseDuration } from '../audit/query.ts';
-import { normalizeDocument } from '../auth/documents.ts';
 import { loadConfig } from '../config.ts';
-import { connectDatabase } from '../db/connect.ts';
-import { migrateToLatest } from '../db/migrate.ts';
 import { loadOrCreateDevSecret } from '../dev-secret.ts';
 import { describeStartupError } from '../startup-errors.ts';
+import { documentOption, UsageError, withDatabase } from './common.ts';
 
 const USAGE = `usage: npm run audit -- [--document N] [--since 24h] [--type login] [--limit 200] [--json]
 
@@ -17,8 +15,6 @@ const USAGE = `usage: npm run audit -- [--document N] [--since 24h] [--type logi
                  code_verified, password_set, throttled, captcha_failed, ...)
   --limit N      at most N events (default 200)
   --json         one JSON object per line instead of a table`;
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseOptions>;
@@ -33,12 +29,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(process.env);
   const secret = config.appSecret ?? loadOrCreateDevSecret(config.dataDir);
-  const db = await connectDatabase(
-    config.database.kind === 'postgres' ? config.database : { kind: 'pglite', dir: config.dataDir },
-    { poolSize: 1 },
-  );
-  try {
-    await migrateToLatest(db);
+  return withDatabase(config, async (db) => {
     const rows = await findAuditEvents(db, secret, {
       ...(parsed.identifier !== undefined ? { identifier: parsed.identifier } : {}),
       ...(parsed.sinceMs !== undefined ? { since: new Date(Date.now() - parsed.sinceMs) } : {}),
@@ -53,9 +44,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${formatTable(rows)}\n`);
     }
     return 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 function parseOptions(argv: string[]) {
@@ -72,12 +61,7 @@ function parseOptions(argv: string[]) {
     strict: true,
     allowPositionals: false,
   });
-  let identifier: string | undefined;
-  if (values.document !== undefined) {
-    const digits = normalizeDocument(values.document);
-    if (!digits) throw new Error(`--document expects digits (got "${values.document}")`);
-    identifier = digits.replace(/^0+(?=\d)/, '');
-  }
+  const identifier = values.document === undefined ? undefined : documentOption(values.document);
   let sinceMs: number | undefined;
   if (values.since !== undefined) {
     const ms = parseDuration(values.since);

@@ -3,12 +3,10 @@
 //   npm run sessions -- end --all
 import { parseArgs } from 'node:util';
 import { systemClock } from '../auth/clock.ts';
-import { normalizeDocument } from '../auth/documents.ts';
 import { loadConfig } from '../config.ts';
-import { connectDatabase } from '../db/connect.ts';
-import { migrateToLatest } from '../db/migrate.ts';
 import { type EndSessionsTarget, endSessions } from '../ops/end-sessions.ts';
 import { describeStartupError } from '../startup-errors.ts';
+import { documentOption, UsageError, withDatabase } from './common.ts';
 
 const USAGE = `usage: npm run sessions -- end --document N
        npm run sessions -- end --all
@@ -16,8 +14,6 @@ const USAGE = `usage: npm run sessions -- end --document N
   end --document N   end every session of one member (document or member number;
                      dots and dashes allowed): they must log in again
   end --all          end every session of every member`;
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   let target: EndSessionsTarget | 'help';
@@ -31,12 +27,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig(process.env);
-  const db = await connectDatabase(
-    config.database.kind === 'postgres' ? config.database : { kind: 'pglite', dir: config.dataDir },
-    { poolSize: 1 },
-  );
-  try {
-    await migrateToLatest(db);
+  return withDatabase(config, async (db) => {
     const result = await endSessions(db, systemClock, target);
     if (!result.found) {
       process.stderr.write('No member has that document or member number; nothing was ended.\n');
@@ -49,9 +40,7 @@ async function main(argv: string[]): Promise<number> {
         : `Ended ${sessions} of member ${result.memberId}.\n`,
     );
     return 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 function parseTarget(argv: string[]): EndSessionsTarget | 'help' {
@@ -72,9 +61,7 @@ function parseTarget(argv: string[]): EndSessionsTarget | 'help' {
     throw new Error('give either --document or --all, not both');
   if (values.all) return { all: true };
   if (values.document === undefined) throw new Error('give --document N or --all');
-  const digits = normalizeDocument(values.document);
-  if (!digits) throw new Error(`--document expects digits (got "${values.document}")`);
-  return { identifier: digits.replace(/^0+(?=\d)/, '') };
+  return { identifier: documentOption(values.document) };
 }
 
 main(process.argv.slice(2)).then(

@@ -4,7 +4,7 @@
 // a member and an unknown document. Tasks run in this process just after the
 // answer is on its way; the app's close waits for them, so a graceful stop
 // finishes what was accepted. A crash in between loses the request: the
-// member asks again (ADR 010).
+// member asks again (ADR 011).
 import type { AlertLog } from '../deps.ts';
 
 export interface Background {

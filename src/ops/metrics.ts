@@ -10,9 +10,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../auth/clock.ts';
+import { peekLimit } from '../auth/throttle.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { GLOBAL_FAILURES_KEY } from '../flows/login/state.ts';
+import { SMS_BUDGET_KEY, SMS_BUDGET_WINDOW_MS } from '../flows/recovery/state.ts';
 
 const RECENT_MINUTES = 15;
 
@@ -76,24 +78,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
   });
 
-  const counterNow = async (key: string): Promise<number> => {
-    const now = clock.now();
-    const row = await db
-      .selectFrom('rate_counters')
-      .select('count')
-      .where('key', '=', key)
-      .where('window_start', '<=', now)
-      .where('window_end', '>', now)
-      .executeTakeFirst();
-    return row ? Number(row.count) : 0;
-  };
-
   new Gauge({
     name: 'autogestion_sms_budget_spent',
     help: 'SMS counted against the hourly budget in its current window, all instances.',
     registers: [registry],
     async collect() {
-      this.set(await counterNow('sms-budget'));
+      const rule = { limit: limits.smsHourlyBudget, windowMs: SMS_BUDGET_WINDOW_MS };
+      this.set((await peekLimit(db, clock, SMS_BUDGET_KEY, rule)).count);
     },
   });
   new Gauge({
@@ -109,7 +100,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     help: 'Failed logins in the current LOGIN_FAILURES_GLOBAL window, all instances.',
     registers: [registry],
     async collect() {
-      this.set(await counterNow(GLOBAL_FAILURES_KEY));
+      this.set((await peekLimit(db, clock, GLOBAL_FAILURES_KEY, limits.loginFailuresGlobal)).count);
     },
   });
   new Gauge({

@@ -16,7 +16,7 @@ import { escapeHtml } from '../views/html.ts';
 import { isApiRequest, requestPath } from './errors.ts';
 
 /** The form field that carries the token. */
-export const CSRF_FIELD = '_csrf';
+const CSRF_FIELD = '_csrf';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const POST_FORM = /<form\b[^>]*\bmethod="post"[^>]*>/gi;
@@ -28,7 +28,7 @@ declare module 'fastify' {
   }
 }
 
-export function csrfCookieName(deps: AppDeps): string {
+function csrfCookieName(deps: AppDeps): string {
   return deps.config.secureCookies ? '__Host-csrf' : 'csrf';
 }
 
@@ -75,14 +75,6 @@ const NOT_PAGES = /^\/(?:assets\/|healthz|readyz|metrics)/;
 /** Pages and their form posts; not the API, the assets or the probes. */
 function isPageRequest(request: FastifyRequest): boolean {
   return !isApiRequest(request) && !NOT_PAGES.test(requestPath(request));
-}
-
-/** Where a member gets the form of a refused post again. */
-export function formPageFor(url: string): string {
-  const path = url.split('?')[0] ?? '/';
-  if (path === '/ingresar') return '/';
-  if (path === '/salir') return '/inicio';
-  return path.replace(/\/codigo$/, '');
 }
 
 function isHtml(reply: FastifyReply): boolean {

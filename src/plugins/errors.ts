@@ -6,7 +6,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { FlowError } from '../flows/errors.ts';
 import { type ErrorCode, errors } from '../messages/es.ts';
 import { errorPage } from '../views/pages/error.ts';
-import { formPageFor } from './csrf.ts';
 
 /**
  * Whether the request is for the JSON API: by the route it matched (so
@@ -27,6 +26,14 @@ export function requestPath(request: FastifyRequest): string {
   } catch {
     return path;
   }
+}
+
+/** Where a member gets the form of a refused post again. */
+export function formPageFor(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  if (path === '/ingresar') return '/';
+  if (path === '/salir') return '/inicio';
+  return path.replace(/\/codigo$/, '');
 }
 
 /** Headers an error brings along (Retry-After on 429). */

@@ -21,32 +21,25 @@ export async function registerAssets(app: FastifyInstance): Promise<void> {
 
   // The package exports only its entry points; its dist/ folder is one level up from them.
   const altchaDist = join(dirname(require.resolve('altcha')), '..');
-  // The "external" build, its stylesheet and its PBKDF2 worker (ADR 005).
-  const files: Record<string, { body: Buffer; type: string }> = {
-    'altcha.min.js': {
-      body: readFileSync(join(altchaDist, 'external', 'altcha.min.js')),
-      type: 'text/javascript; charset=utf-8',
-    },
-    'altcha.css': {
-      body: readFileSync(join(altchaDist, 'external', 'altcha.css')),
-      type: 'text/css; charset=utf-8',
-    },
-    'pbkdf2.js': {
-      body: readFileSync(join(altchaDist, 'workers', 'pbkdf2.js')),
-      type: 'text/javascript; charset=utf-8',
-    },
-    'es-419.js': {
-      body: readFileSync(join(altchaDist, 'i18n', 'es-419.js')),
-      type: 'text/javascript; charset=utf-8',
-    },
+  // The "external" build, its stylesheet and its PBKDF2 worker (ADR 005), and its Spanish.
+  const files: Record<string, Buffer> = {
+    'altcha.min.js': readFileSync(join(altchaDist, 'external', 'altcha.min.js')),
+    'altcha.css': readFileSync(join(altchaDist, 'external', 'altcha.css')),
+    'pbkdf2.js': readFileSync(join(altchaDist, 'workers', 'pbkdf2.js')),
+    'es-419.js': readFileSync(join(altchaDist, 'i18n', 'es-419.js')),
   };
   app.get<{ Params: { file: string } }>(
     '/assets/altcha/:file',
     { schema: { hide: true } },
     async (request, reply) => {
-      const file = files[request.params.file];
-      if (!file) return reply.callNotFound();
-      return reply.type(file.type).header('cache-control', 'public, max-age=86400').send(file.body);
+      const name = request.params.file;
+      const body = files[name];
+      if (!body) return reply.callNotFound();
+      const type = name.endsWith('.css') ? 'text/css' : 'text/javascript';
+      return reply
+        .type(`${type}; charset=utf-8`)
+        .header('cache-control', 'public, max-age=86400')
+        .send(body);
     },
   );
 }

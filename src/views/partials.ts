@@ -72,19 +72,12 @@ export function textField(o: TextFieldOptions): Html {
 </div>`;
 }
 
-/** What a page with captchaField() loads: the widget, its styles and, for ALTCHA, its Spanish. */
+/** What a page with captchaField() loads: the widget's scripts and styles. */
 export function captchaAssets(captcha: Captcha): {
   scripts: { src: string; module: boolean }[];
   styles: string[];
 } {
-  const scripts =
-    captcha.provider === 'altcha'
-      ? captcha.widget.scripts.concat([
-          { src: '/assets/altcha/es-419.js', module: true },
-          { src: '/assets/altcha-es-uy.js', module: true },
-        ])
-      : captcha.widget.scripts;
-  return { scripts, styles: captcha.widget.styles ?? [] };
+  return { scripts: captcha.widget.scripts, styles: captcha.widget.styles ?? [] };
 }
 
 /**

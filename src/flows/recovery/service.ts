@@ -23,6 +23,8 @@ import {
   EMAIL_LINK_MINUTES,
   type RecoveryFlow,
   SET_PASSWORD_TOKEN_MINUTES,
+  SMS_BUDGET_KEY,
+  SMS_BUDGET_WINDOW_MS,
   SMS_CODE_MAX_TRIES,
   SMS_CODE_MINUTES,
 } from './state.ts';
@@ -52,12 +54,7 @@ export async function requestPasswordChange(
   if (!channel) fields.channel = errors.CHANNEL_REQUIRED;
   if (Object.keys(fields).length > 0 || !channel) throw recoveryErrors.invalidFields(fields);
 
-  const perAddress = await hitLimit(
-    deps.db,
-    deps.clock,
-    requestsCounter(context),
-    deps.limits.passwordRequestsPerAddress,
-  );
+  const perAddress = await requestsBudget(hitLimit, deps, context);
   if (!perAddress.allowed)
     await refuseRequests(deps, identifier, context, perAddress.retryAfterSeconds);
 
@@ -171,12 +168,7 @@ export async function verifySmsCode(
 
   // A wrong code spends the address's request budget: many documents' codes
   // cannot be guessed from one address (each code has its own 5 tries).
-  const perAddress = await peekLimit(
-    deps.db,
-    deps.clock,
-    requestsCounter(context),
-    deps.limits.passwordRequestsPerAddress,
-  );
+  const perAddress = await requestsBudget(peekLimit, deps, context);
   if (!perAddress.allowed)
     await refuseRequests(deps, identifier, context, perAddress.retryAfterSeconds);
 
@@ -239,20 +231,24 @@ export async function verifySmsCode(
     ...(result.ok ? {} : { detail: { attempts: result.attempts } }),
   });
   if (!result.ok) {
-    await hitLimit(
-      deps.db,
-      deps.clock,
-      requestsCounter(context),
-      deps.limits.passwordRequestsPerAddress,
-    );
+    await requestsBudget(hitLimit, deps, context);
     throw recoveryErrors.codeInvalid();
   }
   return { token: result.token, flow: result.flow };
 }
 
-/** The per-address budget of password requests and wrong codes. */
-function requestsCounter(context: RequestContext): string {
-  return `password-requests:${addressKey(context.ip)}`;
+/** The per-address budget of password requests and wrong codes: spent (hitLimit) or looked at (peekLimit). */
+function requestsBudget(
+  look: typeof hitLimit | typeof peekLimit,
+  deps: FlowDeps,
+  context: RequestContext,
+) {
+  return look(
+    deps.db,
+    deps.clock,
+    `password-requests:${addressKey(context.ip)}`,
+    deps.limits.passwordRequestsPerAddress,
+  );
 }
 
 async function refuseRequests(
@@ -488,9 +484,9 @@ async function whyNotSend(
 async function withinSmsBudget(db: Database, deps: FlowDeps): Promise<boolean> {
   const budget = deps.limits.smsHourlyBudget;
   if (budget === 0) return false;
-  const verdict = await hitLimit(db, deps.clock, 'sms-budget', {
+  const verdict = await hitLimit(db, deps.clock, SMS_BUDGET_KEY, {
     limit: budget,
-    windowMs: 3_600_000,
+    windowMs: SMS_BUDGET_WINDOW_MS,
   });
   if (verdict.count === budget) {
     deps.log.error(

@@ -25,6 +25,10 @@ export const SMS_CODE_MINUTES = 10;
 export const SET_PASSWORD_TOKEN_MINUTES = 30;
 export const SMS_CODE_MAX_TRIES = 5;
 
+/** The counter of SMS sent on every instance together, in hourly windows (SMS_HOURLY_BUDGET). */
+export const SMS_BUDGET_KEY = 'sms-budget';
+export const SMS_BUDGET_WINDOW_MS = 3_600_000;
+
 export interface MessageLimits {
   /** Emails and SMS together, per member per hour. */
   perMemberPerHour: number;
