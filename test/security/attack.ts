@@ -3,6 +3,7 @@
 // spells them (testConfig raises the per-address ones; these tests set them).
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { cookieFrom } from '../helper.ts';
 
 /** SPEC §3's per-address defaults, set explicitly (testConfig raises them). */
 export const DEFAULT_ADDRESS_LIMITS = {
@@ -79,4 +80,9 @@ export function observed(response: LightMyRequestResponse) {
 export function detailOf(row: { detail: unknown } | undefined): Record<string, unknown> {
   const detail = row?.detail;
   return (typeof detail === 'string' ? JSON.parse(detail) : detail) as Record<string, unknown>;
+}
+
+/** The value of the `sid` cookie a response sets, or undefined. */
+export function sidSet(response: LightMyRequestResponse): string | undefined {
+  return /(?:^|; )sid=([^;]*)/.exec(cookieFrom(response))?.[1];
 }

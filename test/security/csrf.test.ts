@@ -14,7 +14,7 @@ import {
   type TestApp,
   type TestDatabase,
 } from '../helper.ts';
-import { FORM, send } from './attack.ts';
+import { FORM, send, sidSet } from './attack.ts';
 
 let database: TestDatabase;
 before(async () => {
@@ -197,7 +197,7 @@ describe(`cross-site form posts (${databaseLabel})`, () => {
     assert.equal(noToken.statusCode, 403);
     assert.match(noToken.body, /Por su seguridad, este formulario ya no es válido/);
     assert.match(noToken.body, /href="\/"[^>]*>Abrir el formulario de nuevo/);
-    assert.equal(sidOf(noToken), undefined, 'no session');
+    assert.equal(sidSet(noToken), undefined, 'no session');
 
     const noCookie = await login(member.document, { token });
     assert.equal(noCookie.statusCode, 403);
@@ -205,7 +205,7 @@ describe(`cross-site form posts (${databaseLabel})`, () => {
 
     const ok = await login(member.document, { cookie, token });
     assert.equal(ok.statusCode, 303);
-    assert.ok(sidOf(ok));
+    assert.ok(sidSet(ok));
   });
 
   it("refuses the attacker's own token with the victim's cookie (login CSRF)", async () => {
@@ -280,7 +280,7 @@ describe(`cross-site form posts (${databaseLabel})`, () => {
     assert.equal(queued.length, 0);
 
     const loggedIn = await login(member.document, b);
-    const sid = sidOf(loggedIn);
+    const sid = sidSet(loggedIn);
     assert.ok(sid);
     const logout = await send(t.app, {
       method: 'POST',
@@ -329,7 +329,3 @@ describe(`cross-site form posts on https (${databaseLabel})`, () => {
     }
   });
 });
-
-function sidOf(response: LightMyRequestResponse): string | undefined {
-  return /(?:^|; )sid=([^;]*)/.exec(cookieFrom(response))?.[1];
-}

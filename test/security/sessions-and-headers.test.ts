@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import {
   buildTestApp,
-  cookieFrom,
   createMember,
   createTestDatabase,
   databaseLabel,
@@ -15,7 +14,7 @@ import {
   type TestApp,
   type TestDatabase,
 } from '../helper.ts';
-import { apiLogin, FORM, send } from './attack.ts';
+import { apiLogin, FORM, send, sidSet } from './attack.ts';
 
 let database: TestDatabase;
 before(async () => {
@@ -24,12 +23,6 @@ before(async () => {
 after(async () => {
   await database.close();
 });
-
-/** The value of the `sid` cookie a response sets, or undefined. */
-function sidSet(response: LightMyRequestResponse): string | undefined {
-  const match = /(?:^|; )sid=([^;]*)/.exec(cookieFrom(response));
-  return match?.[1];
-}
 
 describe(`sessions across two instances (${databaseLabel})`, () => {
   let a: TestApp;
