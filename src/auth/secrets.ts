@@ -30,24 +30,41 @@ export function equalStrings(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** AES-256-GCM as sealText uses it: a 96-bit nonce and the full 128-bit tag. */
+const SEAL_IV_BYTES = 12;
+const SEAL_TAG_BYTES = 16;
+
+function sealKey(secret: string, purpose: string): Buffer {
+  return createHmac('sha256', secret).update(`seal\0${purpose}`).digest();
+}
+
 /**
  * Seals text with AES-256-GCM under a key derived from the app secret, for
  * values that must be stored but read back later (queued messages).
  */
 export function sealText(secret: string, purpose: string, plaintext: string): string {
-  const key = createHmac('sha256', secret).update(`seal\0${purpose}`).digest();
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const iv = randomBytes(SEAL_IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', sealKey(secret, purpose), iv, {
+    authTagLength: SEAL_TAG_BYTES,
+  });
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
 }
 
-/** Opens what sealText sealed; throws if it was altered or sealed with another key. */
+/**
+ * Opens what sealText sealed; throws if it was altered or sealed with another
+ * key. The tag must be the full 16 bytes: GCM would otherwise check only as
+ * many bytes as it is given, so a tag cut to 4 bytes could be forged by trial.
+ */
 export function openText(secret: string, purpose: string, sealed: string): string {
-  const [iv, tag, body] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
-  if (!iv || !tag || !body) throw new Error('sealed text is malformed');
-  const key = createHmac('sha256', secret).update(`seal\0${purpose}`).digest();
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  const [iv, tag, body, extra] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
+  if (!iv || !tag || !body || extra) throw new Error('sealed text is malformed');
+  if (iv.length !== SEAL_IV_BYTES || tag.length !== SEAL_TAG_BYTES) {
+    throw new Error('sealed text is malformed');
+  }
+  const decipher = createDecipheriv('aes-256-gcm', sealKey(secret, purpose), iv, {
+    authTagLength: SEAL_TAG_BYTES,
+  });
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
 }

@@ -6,17 +6,28 @@
 //   queued ──claim──► processing ──ok──► sent
 //     ▲                   │
 //     └──retry later◄─────┤ (failure, attempts left)
-//                         └──► abandoned (failure, no attempts left, or permanent)
+//                         └──► abandoned (failure, no attempts left, or permanent,
+//                                         or its link or code retired or expired meanwhile)
+//
+// A claim is fenced: every write after it matches the row as claimed (see
+// recordOutcome), so a sender whose lease ran out, and whose row another
+// instance claimed again, records nothing over the new claim.
+import type { Updateable } from 'kysely';
 import type { Clock } from '../auth/clock.ts';
 import { openText } from '../auth/secrets.ts';
-import type { Database, OutboxMessage } from '../db/schema.ts';
+import type { Database, OutboxMessage, OutboxTable } from '../db/schema.ts';
 import { type Channel, type OutgoingMessage, PermanentDeliveryError } from './message.ts';
 import { OUTBOX_SEAL } from './outbox.ts';
 
 /** Waits before try 2, 3, …: 30 s, 1, 2, 5, 10 and 20 min (7 tries over ~38 min). */
 export const RETRY_DELAYS_MS = [30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000];
 export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
-const LEASE_MS = 120_000;
+/** How long a claim holds a row before another instance may take it over. */
+export const LEASE_MS = 120_000;
+
+/** Why a message that carries a link or code is abandoned instead of sent. */
+const SECRET_RETIRED = 'secret retired before delivery';
+const SECRET_EXPIRED = 'secret expired before delivery';
 
 export interface DispatcherLog {
   info(obj: object, msg: string): void;
@@ -126,19 +137,31 @@ export class Dispatcher {
   }
 
   async #deliver(row: OutboxMessage): Promise<void> {
-    const { db, clock, secret, channels, log } = this.options;
+    const { clock, secret, channels, log } = this.options;
     const where = {
       id: row.id,
       template: row.template,
       channel: row.channel,
       attempt: row.attempts,
     };
+    const standing = await this.#checkBeforeSending(row);
+    if (standing === 'claim lost') {
+      log.warn(where, 'outbox lease ran out before delivery; left to the new claim');
+      return;
+    }
+    if (standing !== 'deliverable') {
+      if (await this.#finish(row, 'abandoned', standing)) {
+        log.info(where, 'outbox message abandoned: its link or code is no longer valid');
+      }
+      return;
+    }
     let message: OutgoingMessage;
     try {
       message = JSON.parse(openText(secret, OUTBOX_SEAL, row.payload ?? '')) as OutgoingMessage;
     } catch {
-      await this.#finish(row, 'abandoned', 'payload cannot be opened (APP_SECRET changed?)');
-      log.error(where, 'outbox message abandoned: payload cannot be opened');
+      if (await this.#finish(row, 'abandoned', 'payload cannot be opened (APP_SECRET changed?)')) {
+        log.error(where, 'outbox message abandoned: payload cannot be opened');
+      }
       return;
     }
     try {
@@ -147,40 +170,92 @@ export class Dispatcher {
       const reason = describeFailure(error);
       const permanent = error instanceof PermanentDeliveryError;
       if (permanent || row.attempts >= MAX_ATTEMPTS) {
-        await this.#finish(row, 'abandoned', reason);
-        log.error({ ...where, reason }, 'outbox message abandoned');
+        if (await this.#finish(row, 'abandoned', reason)) {
+          log.error({ ...where, reason }, 'outbox message abandoned');
+        }
       } else {
         const delay = RETRY_DELAYS_MS[row.attempts - 1] ?? (RETRY_DELAYS_MS.at(-1) as number);
-        await db
-          .updateTable('outbox')
-          .set({
-            status: 'queued',
-            locked_until: null,
-            last_error: reason,
-            next_attempt_at: new Date(clock.now().getTime() + delay),
-          })
-          .where('id', '=', row.id)
-          .execute();
-        log.warn({ ...where, reason, retryInMs: delay }, 'outbox delivery failed; will retry');
+        const recorded = await this.#recordOutcome(row, {
+          status: 'queued',
+          locked_until: null,
+          last_error: reason,
+          next_attempt_at: new Date(clock.now().getTime() + delay),
+        });
+        if (recorded) {
+          log.warn({ ...where, reason, retryInMs: delay }, 'outbox delivery failed; will retry');
+        }
       }
       return;
     }
-    await this.#finish(row, 'sent', null);
-    log.info(where, 'outbox message delivered');
+    if (await this.#finish(row, 'sent', null)) log.info(where, 'outbox message delivered');
   }
 
-  async #finish(row: OutboxMessage, status: 'sent' | 'abandoned', reason: string | null) {
-    await this.options.db
+  /**
+   * Just before handing a message to its channel: is the claim still ours
+   * (same claim, lease not run out), and is the link or code it carries still
+   * unused and unexpired at the clock's now? One query for both.
+   */
+  async #checkBeforeSending(
+    row: OutboxMessage,
+  ): Promise<'deliverable' | 'claim lost' | typeof SECRET_RETIRED | typeof SECRET_EXPIRED> {
+    const now = this.options.clock.now();
+    const current = await this.options.db
+      .selectFrom('outbox')
+      .leftJoin('one_time_secrets', 'one_time_secrets.id', 'outbox.secret_id')
+      .select(['outbox.secret_id', 'one_time_secrets.used_at', 'one_time_secrets.expires_at'])
+      .where('outbox.id', '=', row.id)
+      .where('outbox.attempts', '=', row.attempts)
+      .where('outbox.status', '=', 'processing')
+      .where('outbox.locked_until', '>', now)
+      .executeTakeFirst();
+    if (!current) return 'claim lost';
+    if (current.secret_id === null) return 'deliverable';
+    // A secret row that is gone (deleted meanwhile) counts as retired.
+    if (current.used_at !== null || current.expires_at === null) return SECRET_RETIRED;
+    if (current.expires_at.getTime() <= now.getTime()) return SECRET_EXPIRED;
+    return 'deliverable';
+  }
+
+  /** Ends a claim as sent or abandoned, wiping the payload; false when the claim was lost. */
+  async #finish(
+    row: OutboxMessage,
+    status: 'sent' | 'abandoned',
+    reason: string | null,
+  ): Promise<boolean> {
+    return this.#recordOutcome(row, {
+      status,
+      payload: null,
+      locked_until: null,
+      last_error: reason,
+      ...(status === 'sent' ? { sent_at: this.options.clock.now() } : {}),
+    });
+  }
+
+  /**
+   * Writes the outcome of one claim, and only over that claim. The claim is
+   * named by the row's id, its `attempts` as claimed and status 'processing':
+   * every claim adds one to `attempts` in the statement that takes the lease,
+   * so a later claim of the same row never has the same value, and no other
+   * write changes it. That makes `attempts` a fencing token already kept in
+   * step by the claim itself, so no claim-token column is needed. A slow
+   * sender whose lease ran out, and whose row was claimed again, matches
+   * nothing and records nothing. (Its outcome is still recorded when nobody
+   * took the row over: it did deliver, and re-queuing would send twice.)
+   */
+  async #recordOutcome(row: OutboxMessage, values: Updateable<OutboxTable>): Promise<boolean> {
+    const result = await this.options.db
       .updateTable('outbox')
-      .set({
-        status,
-        payload: null,
-        locked_until: null,
-        last_error: reason,
-        ...(status === 'sent' ? { sent_at: this.options.clock.now() } : {}),
-      })
+      .set(values)
       .where('id', '=', row.id)
-      .execute();
+      .where('attempts', '=', row.attempts)
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    if (result.numUpdatedRows > 0n) return true;
+    this.options.log.warn(
+      { id: row.id, template: row.template, channel: row.channel, attempt: row.attempts },
+      'outbox claim lost before its outcome was recorded; nothing written',
+    );
+    return false;
   }
 }
 
