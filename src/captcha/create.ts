@@ -8,11 +8,25 @@ import type { Captcha } from './port.ts';
 
 export function createCaptcha(
   config: Config['captcha'],
-  deps: { db: Database; clock: Clock; secret: string },
+  deps: {
+    db: Database;
+    clock: Clock;
+    secret: string;
+    /**
+     * The portal's public address (PUBLIC_URL): a hosted provider's answer
+     * must name its hostname. server.ts always passes it.
+     */
+    publicUrl?: string | undefined;
+  },
 ): Captcha {
   switch (config.provider) {
     case 'altcha':
-      return new AltchaCaptcha({ ...deps, cost: config.altchaCost });
+      return new AltchaCaptcha({
+        db: deps.db,
+        clock: deps.clock,
+        secret: deps.secret,
+        cost: config.altchaCost,
+      });
     case 'none':
       return new NoCaptcha();
     default:
@@ -21,6 +35,9 @@ export function createCaptcha(
         siteKey: config.siteKey ?? '',
         secret: config.secret ?? '',
         verifyUrl: config.verifyUrl,
+        clock: deps.clock,
+        expectedHostname:
+          deps.publicUrl === undefined ? undefined : new URL(deps.publicUrl).hostname,
       });
   }
 }

@@ -1,4 +1,5 @@
 // Form pieces every screen reuses: error summary, text fields, the CAPTCHA.
+import type { CaptchaAction } from '../captcha/hosted.ts';
 import type { Captcha } from '../captcha/port.ts';
 import { text } from '../messages/es.ts';
 import { type Html, html } from './html.ts';
@@ -84,9 +85,14 @@ export function captchaAssets(captcha: Captcha): {
  * The CAPTCHA ("No soy un robot") for the configured provider, and the notice
  * that it needs JavaScript: a plain paragraph (not <noscript>) that the
  * stylesheet hides when scripting is on, so it also shows when only a
- * stylesheet-level check can tell.
+ * stylesheet-level check can tell. `action` names the form: Turnstile
+ * returns it in its answer and the server accepts only ours.
  */
-export function captchaField(captcha: Captcha, error: string | undefined): Html {
+export function captchaField(
+  captcha: Captcha,
+  error: string | undefined,
+  action: CaptchaAction,
+): Html {
   let widget: Html;
   if (captcha.provider === 'altcha') {
     // The ALTCHA logo looks like a "reload" button and opens the vendor's site: hidden.
@@ -96,7 +102,10 @@ export function captchaField(captcha: Captcha, error: string | undefined): Html 
     return html``;
   } else {
     const hosted = captcha as Captcha & { className: string; siteKey: string };
-    widget = html`<div class="${hosted.className}" data-sitekey="${hosted.siteKey}"></div>`;
+    widget =
+      captcha.provider === 'turnstile'
+        ? html`<div class="${hosted.className}" data-sitekey="${hosted.siteKey}" data-action="${action}"></div>`
+        : html`<div class="${hosted.className}" data-sitekey="${hosted.siteKey}"></div>`;
   }
   return html`<div class="field captcha${error ? ' field-invalid' : ''}" id="captcha">
   ${error ? html`<p class="field-error" id="captcha-error"><span aria-hidden="true">⚠ </span>${error}</p>` : ''}

@@ -1,20 +1,29 @@
 // The CAPTCHA ("No soy un robot") on login: the self-hosted ALTCHA proof of
 // work, and the hosted reCAPTCHA, hCaptcha and Turnstile against a local
-// stand-in for their verify endpoints.
+// stand-in for their verify endpoints: a hosted answer counts only when it
+// was solved on our hostname, recently and (Turnstile) on one of our forms.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../src/auth/clock.ts';
+import { createCaptcha } from '../../src/captcha/create.ts';
+import { CAPTCHA_ACTIONS } from '../../src/captcha/hosted.ts';
+import { changePasswordPage } from '../../src/views/pages/change-password.ts';
+import { RECOVERY_PATHS } from '../../src/views/pages/recovery.ts';
 import {
   buildTestApp,
   cookieFrom,
   createMember,
   createTestDatabase,
   databaseLabel,
+  FakeClock,
   solveAltcha,
+  TEST_SECRET,
   type TestApp,
   type TestDatabase,
+  testConfig,
 } from '../helper.ts';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -242,15 +251,29 @@ function allowsScript(source: string, url: string): boolean {
   return match[2] ? host.endsWith(`.${match[3]}`) : host === match[3];
 }
 
-/** A stand-in for the providers' siteverify endpoints: only 'good-token' passes. */
+/**
+ * A stand-in for the providers' siteverify endpoints. 'good-token' passes as
+ * the real providers answer: solved on the portal's hostname a few seconds
+ * ago by the test's clock (and, for Turnstile, on the login form). A test
+ * registers any other answer under a token of its own in `answers`.
+ */
 interface VerifyStub {
-  url: string;
+  /** The verify URL for one provider: the stub answers as that provider does. */
+  urlFor(provider: string): string;
   received: URLSearchParams[];
+  /** The provider's clock: the app's fake clock, so both agree on "now". */
+  clock: Clock;
+  answers: Map<string, Record<string, unknown>>;
   close(): Promise<void>;
 }
 
+/** The hostname of the test configuration's PUBLIC_URL (http://localhost:3000). */
+const PORTAL_HOSTNAME = new URL(testConfig().publicUrl).hostname;
+
 async function startVerifyStub(): Promise<VerifyStub> {
   const received: URLSearchParams[] = [];
+  const answers = new Map<string, Record<string, unknown>>();
+  const stub = { clock: new FakeClock() as Clock };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -266,23 +289,33 @@ async function startVerifyStub(): Promise<VerifyStub> {
         response.writeHead(500, { 'content-type': 'application/json' }).end('{"success":true}');
         return;
       }
-      const success = request.method === 'POST' && token === 'good-token';
-      response
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify(
-            success ? { success } : { success, 'error-codes': ['invalid-input-response'] },
-          ),
-        );
+      const registered = token === null ? undefined : answers.get(token);
+      let answer: Record<string, unknown> = {
+        success: false,
+        'error-codes': ['invalid-input-response'],
+      };
+      if (request.method === 'POST' && token === 'good-token') {
+        answer = {
+          success: true,
+          challenge_ts: new Date(stub.clock.now().getTime() - 10_000).toISOString(),
+          hostname: PORTAL_HOSTNAME,
+          // Only Turnstile names the widget's action; reCAPTCHA v2 and hCaptcha do not.
+          ...(request.url?.startsWith('/turnstile/') ? { action: 'login' } : {}),
+        };
+      } else if (request.method === 'POST' && registered) {
+        answer = registered;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/siteverify`,
+  return Object.assign(stub, {
+    urlFor: (provider: string) => `http://127.0.0.1:${port}/${provider}/siteverify`,
     received,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+    answers,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
 }
 
 /** An address where nothing listens. */
@@ -315,6 +348,55 @@ const HOSTED = [
   },
 ] as const;
 
+const hostedEnv = (provider: string, verifyUrl: string) => ({
+  CAPTCHA_PROVIDER: provider,
+  CAPTCHA_SITE_KEY: `site-key-${provider}`,
+  CAPTCHA_SECRET: `secret-${provider}`,
+  CAPTCHA_VERIFY_URL: verifyUrl,
+  // Every refused answer below comes from 127.0.0.1: the junk budget of the
+  // address is not what these tests are about.
+  CAPTCHA_FAILURES_PER_ADDRESS: '100000/15m',
+});
+
+/** An app with a hosted provider, wired as server.ts wires it: with PUBLIC_URL and the clock. */
+function buildHostedApp(provider: string, verifyUrl: string): Promise<TestApp> {
+  const env = hostedEnv(provider, verifyUrl);
+  const config = testConfig(env);
+  const clock = new FakeClock();
+  const captcha = createCaptcha(config.captcha, {
+    db: database.db,
+    clock,
+    secret: TEST_SECRET,
+    publicUrl: config.publicUrl,
+  });
+  return buildTestApp({ database, env, clock, captcha });
+}
+
+/** The 'good-token' answer with `changes` (undefined removes a field). */
+function goodAnswerWith(
+  stub: VerifyStub,
+  provider: string,
+  changes: Record<string, unknown>,
+): Record<string, unknown> {
+  const answer: Record<string, unknown> = {
+    success: true,
+    challenge_ts: stub.clock.now().toISOString(),
+    hostname: PORTAL_HOSTNAME,
+    ...(provider === 'turnstile' ? { action: 'login' } : {}),
+  };
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) delete answer[field];
+    else answer[field] = value;
+  }
+  return answer;
+}
+
+/** The login was refused for its CAPTCHA: 400 CAPTCHA_FAILED. */
+function assertCaptchaRefused(response: Awaited<ReturnType<typeof logIn>>, why: string): void {
+  assert.equal(response.statusCode, 400, `${why}: ${response.body}`);
+  assert.equal(response.json().error.code, 'CAPTCHA_FAILED', why);
+}
+
 describe(`hosted CAPTCHAs on login (${databaseLabel})`, () => {
   let stub: VerifyStub;
 
@@ -323,30 +405,36 @@ describe(`hosted CAPTCHAs on login (${databaseLabel})`, () => {
   });
   after(() => stub.close());
 
-  const hostedEnv = (provider: string, verifyUrl: string) => ({
-    CAPTCHA_PROVIDER: provider,
-    CAPTCHA_SITE_KEY: `site-key-${provider}`,
-    CAPTCHA_SECRET: `secret-${provider}`,
-    CAPTCHA_VERIFY_URL: verifyUrl,
-  });
-
   for (const { provider, className, field, script } of HOSTED) {
     describe(provider, () => {
       let t: TestApp;
       let document: string;
 
       before(async () => {
-        t = await buildTestApp({ database, env: hostedEnv(provider, stub.url) });
+        t = await buildHostedApp(provider, stub.urlFor(provider));
+        stub.clock = t.clock;
         document = (await createMember(t.db)).document;
       });
       after(() => t.close());
 
+      /** Registers the good answer with `changes` under a new token and returns the token. */
+      let tokens = 0;
+      function tokenAnswering(changes: Record<string, unknown>): string {
+        tokens += 1;
+        const token = `${provider}-token-${tokens}`;
+        stub.answers.set(token, goodAnswerWith(stub, provider, changes));
+        return token;
+      }
+
       it("shows the provider's widget with the site key, loads its script and allows it in the CSP", async () => {
         const response = await t.app.inject({ method: 'GET', url: '/' });
         assert.equal(response.statusCode, 200);
+        const action = provider === 'turnstile' ? ' data-action="login"' : '';
         assert.match(
           response.body,
-          new RegExp(`<div class="${className}" data-sitekey="site-key-${provider}"></div>`),
+          new RegExp(
+            `<div class="${className}" data-sitekey="site-key-${provider}"${action}></div>`,
+          ),
         );
         assert.ok(
           response.body.includes(`<script src="${script}`),
@@ -380,6 +468,49 @@ describe(`hosted CAPTCHAs on login (${databaseLabel})`, () => {
         assert.equal(response.statusCode, 400);
         assert.equal(response.json().error.code, 'CAPTCHA_FAILED');
         assert.equal(stub.received.at(-1)?.get('response'), 'bad-token');
+      });
+
+      it('refuses a token the provider says was solved on another site', async () => {
+        for (const hostname of ['evil.example', `${PORTAL_HOSTNAME}.evil.example`, '']) {
+          const response = await logIn(t.app, document, tokenAnswering({ hostname }));
+          assertCaptchaRefused(response, `hostname ${JSON.stringify(hostname)}`);
+        }
+        // Hostnames have no case.
+        const upper = tokenAnswering({ hostname: PORTAL_HOSTNAME.toUpperCase() });
+        assert.equal((await logIn(t.app, document, upper)).statusCode, 200);
+      });
+
+      it('refuses an answer that names no hostname or no readable challenge time', async () => {
+        const incomplete = {
+          'no hostname': { hostname: undefined },
+          'no challenge_ts': { challenge_ts: undefined },
+          'a number for challenge_ts': { challenge_ts: stub.clock.now().getTime() },
+          'a time without a zone': { challenge_ts: '2026-11-25T12:00:00' },
+          'not a time': { challenge_ts: 'yesterday' },
+        };
+        for (const [why, changes] of Object.entries(incomplete)) {
+          assertCaptchaRefused(await logIn(t.app, document, tokenAnswering(changes)), why);
+        }
+      });
+
+      it('refuses a challenge solved more than 5 minutes ago, by the clock', async () => {
+        const solvedNow = tokenAnswering({});
+        const alsoSolvedNow = tokenAnswering({});
+        t.clock.advanceMinutes(5);
+        assert.equal((await logIn(t.app, document, solvedNow)).statusCode, 200, '5 minutes old');
+        t.clock.advance(1000);
+        assertCaptchaRefused(await logIn(t.app, document, alsoSolvedNow), '5 min 1 s old');
+      });
+
+      it("refuses a challenge time far ahead of the portal's clock", async () => {
+        const inOneMinute = new Date(t.clock.now().getTime() + 60_000).toISOString();
+        const inTwoMinutes = new Date(t.clock.now().getTime() + 120_000).toISOString();
+        const skewed = await logIn(t.app, document, tokenAnswering({ challenge_ts: inOneMinute }));
+        assert.equal(skewed.statusCode, 200, 'a minute of clock skew is tolerated');
+        assertCaptchaRefused(
+          await logIn(t.app, document, tokenAnswering({ challenge_ts: inTwoMinutes })),
+          'two minutes ahead',
+        );
       });
 
       it('asks for the CAPTCHA without asking the provider when there is no token', async () => {
@@ -419,12 +550,57 @@ describe(`hosted CAPTCHAs on login (${databaseLabel})`, () => {
     });
   }
 
-  it('refuses, with 400 and not 500, when the verify endpoint is down or answers nonsense', async () => {
-    const down = await buildTestApp({
-      database,
-      env: hostedEnv('recaptcha', await closedPortUrl()),
+  describe('turnstile actions', () => {
+    let t: TestApp;
+    let document: string;
+
+    before(async () => {
+      t = await buildHostedApp('turnstile', stub.urlFor('turnstile'));
+      stub.clock = t.clock;
+      document = (await createMember(t.db)).document;
     });
-    const odd = await buildTestApp({ database, env: hostedEnv('turnstile', stub.url) });
+    after(() => t.close());
+
+    it('names its form on every widget: login, password request and set password', async () => {
+      const widget = (action: string) =>
+        `<div class="cf-turnstile" data-sitekey="site-key-turnstile" data-action="${action}"></div>`;
+      const login = await t.app.inject({ method: 'GET', url: '/' });
+      assert.ok(login.body.includes(widget('login')));
+      for (const url of Object.values(RECOVERY_PATHS)) {
+        const request = await t.app.inject({ method: 'GET', url });
+        assert.equal(request.statusCode, 200, url);
+        assert.ok(request.body.includes(widget('password-request')), url);
+      }
+      const setPassword = changePasswordPage({
+        captcha: t.deps.captcha,
+        ruleText: '',
+        state: 'form',
+      });
+      assert.ok(setPassword.includes(widget('set-password')));
+    });
+
+    it('refuses a Turnstile answer for an action that is none of our forms', async () => {
+      for (const action of ['signup', 'LOGIN', '', undefined, 42]) {
+        stub.answers.set('action-token', goodAnswerWith(stub, 'turnstile', { action }));
+        assertCaptchaRefused(
+          await logIn(t.app, document, 'action-token'),
+          `action ${JSON.stringify(action)}`,
+        );
+      }
+    });
+
+    it('accepts an answer for any of our forms', async () => {
+      for (const action of CAPTCHA_ACTIONS) {
+        stub.answers.set('action-token', goodAnswerWith(stub, 'turnstile', { action }));
+        const response = await logIn(t.app, document, 'action-token');
+        assert.equal(response.statusCode, 200, `${action}: ${response.body}`);
+      }
+    });
+  });
+
+  it('refuses, with 400 and not 500, when the verify endpoint is down or answers nonsense', async () => {
+    const down = await buildHostedApp('recaptcha', await closedPortUrl());
+    const odd = await buildHostedApp('turnstile', stub.urlFor('turnstile'));
     try {
       const document = (await createMember(down.db)).document;
       const unreachable = await logIn(down.app, document, 'good-token');

@@ -49,7 +49,7 @@ ${errorSummary(view.message, fields)}
     reveal: true,
     icon: 'lock',
   })}
-  ${captchaField(view.captcha, fields.captcha)}
+  ${captchaField(view.captcha, fields.captcha, 'login')}
   <button type="submit" class="button button-primary">${manual.logIn}</button>
 </form>
 <nav class="form-links" aria-label="Ayuda para ingresar">

@@ -80,7 +80,7 @@ ${errorSummary(view.message, fields)}
     <label class="choice"><input type="radio" name="channel" value="email"${view.channel === 'email' ? html` checked` : ''}> <span>${manual.viaEmail}</span></label>
     <label class="choice"><input type="radio" name="channel" value="sms"${view.channel === 'sms' ? html` checked` : ''}> <span>${manual.viaSms}</span></label>
   </fieldset>
-  ${captchaField(view.captcha, fields.captcha)}
+  ${captchaField(view.captcha, fields.captcha, 'password-request')}
   <div class="actions">
     <a class="button button-secondary" href="/">${manual.back}</a>
     <button type="submit" class="button button-primary">${manual.confirm}</button>
