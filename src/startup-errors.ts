@@ -1,15 +1,19 @@
 // Turns what can go wrong at start-up into one clear English sentence for
 // the operator (no stack trace): bad configuration, a database that cannot
-// be reached, a migration that failed, a port already taken.
+// be reached, a migration that failed, a port already taken, the demo
+// member in production.
 import { ConfigError } from './config.ts';
 import { DataDirInUseError } from './db/connect.ts';
 import { MigrationError } from './db/migrate.ts';
+import { DemoMemberPresentError } from './members/demo.ts';
 
 export function describeStartupError(error: unknown): string {
   if (error instanceof ConfigError) {
     return `${error.message}\nFix the environment variables above and start again.`;
   }
   if (error instanceof DataDirInUseError) return error.message;
+  // Already one sentence naming the command that removes it.
+  if (error instanceof DemoMemberPresentError) return error.message;
   if (error instanceof MigrationError) {
     // The Migrator reports a database it cannot reach as a failed migration.
     if (isConnectionError(error.cause)) return describeStartupError(error.cause);

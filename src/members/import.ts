@@ -2,14 +2,18 @@
 // validates each line, and upserts by document in batches, one transaction
 // per batch. A bad line is rejected with its line number and the import goes
 // on; only an unreadable file, a wrong header or broken CSV syntax stops it.
-// See docs/decisions/006-registry-import.md.
+// A registry row never merges into the demo member: it replaces it (its
+// public password and its sessions go). See docs/decisions/006-registry-import.md
+// and 013-demo-member.md.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { sql, type Transaction } from 'kysely';
+import { recordAudit } from '../audit/record.ts';
 import { type Clock, systemClock } from '../auth/clock.ts';
 import type { Database, Schema } from '../db/schema.ts';
+import { endAccessOf, REMOVE_DEMO_COMMAND } from './demo.ts';
 import {
   describeHeaderMismatch,
   EXPECTED_HEADER,
@@ -133,6 +137,8 @@ class RegistryImport {
   // small integers; member numbers stay strings because leading zeros count.
   #documentLines = new Map<number, number>();
   #memberNumberLines = new Map<string, number>();
+  /** Documents of the demo members, read once at the first batch: nearly always none. */
+  #demoDocuments: Set<string> | undefined;
   readonly #batchSize: number;
   readonly #clock: Clock;
 
@@ -205,10 +211,16 @@ class RegistryImport {
     this.#pending = [];
     if (pending.length > 0) {
       const now = this.#clock.now();
+      this.#demoDocuments ??= await findDemoDocuments(this.db);
+      const demoDocuments = this.#demoDocuments;
       const written = await this.db.transaction().execute(async (trx) => {
         const holders = await findMemberNumberHolders(trx, pending);
         const accepted = this.keepFreeMemberNumbers(pending, holders);
-        return { accepted: accepted.length, ...(await upsertMembers(trx, accepted, now)) };
+        const replacing = accepted.filter((row) => demoDocuments.has(row.document));
+        const demoIds = replacing.length > 0 ? await findDemoMemberIds(trx, replacing) : [];
+        const upserted = await upsertMembers(trx, accepted, now);
+        if (demoIds.length > 0) await endDemoAccess(trx, demoIds, this.#clock);
+        return { accepted: accepted.length, ...upserted };
       });
       this.counts.inserted += written.inserted;
       this.counts.updated += written.updated;
@@ -234,9 +246,12 @@ class RegistryImport {
           `member_number ${row.memberNumber} is already used on line ${claimedOn} of this file`,
         );
       } else if (holder !== undefined && holder !== row.document) {
+        const demo = this.#demoDocuments?.has(holder)
+          ? ` (the demo member: remove it with ${REMOVE_DEMO_COMMAND})`
+          : '';
         this.reject(
           line,
-          `member_number ${row.memberNumber} already belongs to the member with document ${holder}`,
+          `member_number ${row.memberNumber} already belongs to the member with document ${holder}${demo}`,
         );
       } else {
         this.#memberNumberLines.set(row.memberNumber, line);
@@ -270,6 +285,41 @@ function countLineBreaks(fields: string[]): number {
   return count;
 }
 
+/** Documents of the demo members (one query per import; the partial index makes it cheap). */
+async function findDemoDocuments(db: Database): Promise<Set<string>> {
+  const rows = await db.selectFrom('members').select('document').where('demo', '=', true).execute();
+  return new Set(rows.map((row) => row.document));
+}
+
+/** Ids of the demo members this batch is about to replace, read before the upsert clears the mark. */
+async function findDemoMemberIds(trx: Transaction<Schema>, rows: MemberRow[]): Promise<number[]> {
+  const documents = rows.map((row) => row.document);
+  const found = await trx
+    .selectFrom('members')
+    .select('id')
+    .where('demo', '=', true)
+    .where(sql<boolean>`document = any(${documents}::text[])`)
+    .execute();
+  return found.map((row) => row.id);
+}
+
+/**
+ * The demo member was just replaced by a real one (upsertMembers cleared the
+ * public password): whoever logged in with it is logged out, and its unused
+ * links and codes die. Audited as a staff action on the member.
+ */
+async function endDemoAccess(trx: Transaction<Schema>, ids: number[], clock: Clock): Promise<void> {
+  for (const memberId of ids) {
+    const sessions = await endAccessOf(trx, [memberId], clock.now());
+    await recordAudit(trx, clock, {
+      type: 'staff_action',
+      outcome: 'ok',
+      memberId,
+      detail: { action: 'replace_demo_member', sessions },
+    });
+  }
+}
+
 /** Member number → document, for the batch's member numbers already in the registry. */
 async function findMemberNumberHolders(
   trx: Transaction<Schema>,
@@ -284,13 +334,21 @@ async function findMemberNumberHolders(
   return new Map(rows.map((r) => [r.member_number, r.document]));
 }
 
+/** In the conflict update: a member keeps their password, the demo member loses its public one. */
+const PASSWORD_HASH_UNLESS_DEMO = sql<string | null>`
+  case when members.demo then null else members.password_hash end`;
+const PASSWORD_CHANGED_AT_UNLESS_DEMO = sql<Date | null>`
+  case when members.demo then null else members.password_changed_at end`;
+
 /**
  * One statement for the whole batch. Rows travel as one array per column
  * (unnest): nine parameters whatever the batch size, cheaper to send and plan
  * than a VALUES list binding nine parameters a row. The conflict update only
  * fires when a registry column really differs, so unchanged rows are neither
  * rewritten nor returned; `xmax = 0` tells a fresh insert from an update.
- * Passwords and created_at are never part of the update.
+ * Passwords and created_at are kept, except on the demo member: a registry
+ * row replaces it (always updated, even with equal values), and its public
+ * password is cleared, so the real member sets their own.
  */
 async function upsertMembers(
   trx: Transaction<Schema>,
@@ -329,9 +387,12 @@ async function upsertMembers(
           mobile: eb.ref('excluded.mobile'),
           status: eb.ref('excluded.status'),
           updated_at: eb.ref('excluded.updated_at'),
+          password_hash: PASSWORD_HASH_UNLESS_DEMO,
+          password_changed_at: PASSWORD_CHANGED_AT_UNLESS_DEMO,
+          demo: false,
         }))
         .where(
-          sql<boolean>`(members.member_number, members.first_name, members.last_name, members.email, members.mobile, members.status)
+          sql<boolean>`members.demo or (members.member_number, members.first_name, members.last_name, members.email, members.mobile, members.status)
             is distinct from
             (excluded.member_number, excluded.first_name, excluded.last_name, excluded.email, excluded.mobile, excluded.status)`,
         ),

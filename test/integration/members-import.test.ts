@@ -10,8 +10,10 @@ import {
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   type QueryId,
+  sql,
 } from 'kysely';
 import type { Database } from '../../src/db/schema.ts';
+import { DEMO_MEMBER, ensureDemoMember } from '../../src/members/demo.ts';
 import {
   type ImportCounts,
   ImportError,
@@ -20,10 +22,13 @@ import {
   type Rejection,
 } from '../../src/members/import.ts';
 import {
+  buildTestApp,
   createMember,
   createTestDatabase,
   databaseLabel,
+  FAST_HASHER,
   FakeClock,
+  type TestApp,
   type TestDatabase,
   usingPostgres,
 } from '../helper.ts';
@@ -310,6 +315,152 @@ describe(`members:import on ${databaseLabel}`, () => {
     assert.deepEqual(run.rejections, [
       { line: 2, reason: 'contains bytes that are not UTF-8 (save the file as UTF-8)' },
     ]);
+  });
+
+  describe('the demo member of the embedded defaults', () => {
+    let t: TestApp;
+    before(async () => {
+      t = await buildTestApp({ database });
+    });
+    after(() => t.close());
+
+    /** Status of an API login; the token when it succeeded. */
+    async function apiLogin(document: string, password: string) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/login',
+        payload: { document, password },
+      });
+      return {
+        status: response.statusCode,
+        token: response.statusCode === 200 ? (response.json().token as string) : undefined,
+      };
+    }
+
+    async function countRows(table: 'sessions' | 'one_time_secrets', memberId: number) {
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('member_id', '=', memberId)
+        .$if(table === 'one_time_secrets', (q) => q.where('used_at', 'is', null))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    }
+
+    it('the import replaces the demo member: the public password no longer logs in', async () => {
+      await ensureDemoMember(db, FAST_HASHER, clock);
+      const demo = await findMember(db, DEMO_MEMBER.document);
+      assert.equal(demo?.demo, true);
+      const { status, token } = await apiLogin(DEMO_MEMBER.document, DEMO_MEMBER.password);
+      assert.equal(status, 200, 'the demo password works before the import');
+      await db
+        .insertInto('one_time_secrets')
+        .values({
+          member_id: demo.id,
+          kind: 'email_link',
+          flow: 'recovery',
+          secret_hash: 'a-live-link',
+          created_at: clock.now(),
+          expires_at: new Date(clock.now().getTime() + 3_600_000),
+        })
+        .execute();
+      clock.advanceMinutes(60);
+
+      const run = await importText(
+        db,
+        csv('1234567,777,Ana,Pérez,ana@example.org,099000111,active', ...goodLines(2)),
+        { clock },
+      );
+
+      assert.deepEqual(run.counts, { rows: 3, inserted: 2, updated: 1, unchanged: 0, rejected: 0 });
+      const member = await findMember(db, DEMO_MEMBER.document);
+      assert.deepEqual(
+        {
+          id: member?.id,
+          demo: member?.demo,
+          passwordHash: member?.password_hash,
+          passwordChangedAt: member?.password_changed_at,
+          memberNumber: member?.member_number,
+          firstName: member?.first_name,
+          email: member?.email,
+        },
+        {
+          id: demo.id,
+          demo: false,
+          passwordHash: null,
+          passwordChangedAt: null,
+          memberNumber: '777',
+          firstName: 'Ana',
+          email: 'ana@example.org',
+        },
+      );
+      assert.equal((await apiLogin(DEMO_MEMBER.document, DEMO_MEMBER.password)).status, 401);
+      assert.equal(await countRows('sessions', demo.id), 0, 'the demo sessions are gone');
+      const me = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/me',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(me.statusCode, 401);
+      assert.equal(await countRows('one_time_secrets', demo.id), 0, 'no live link is left');
+      const audit = await db
+        .selectFrom('audit_events')
+        .select(['type', 'outcome'])
+        .where('member_id', '=', demo.id)
+        .where(sql<boolean>`detail->>'action' = 'replace_demo_member'`)
+        .execute();
+      assert.deepEqual(audit, [{ type: 'staff_action', outcome: 'ok' }]);
+    });
+
+    it('replaces the demo member even when the registry row has the same values', async () => {
+      await ensureDemoMember(db, FAST_HASHER, clock);
+      const { document, memberNumber, firstName, lastName, email, mobile } = DEMO_MEMBER;
+
+      const run = await importText(
+        db,
+        csv(`${document},${memberNumber},${firstName},${lastName},${email},${mobile},active`),
+        { clock },
+      );
+
+      assert.equal(run.counts.updated, 1);
+      const member = await findMember(db, document);
+      assert.equal(member?.demo, false);
+      assert.equal(member?.password_hash, null);
+      assert.notEqual((await apiLogin(document, DEMO_MEMBER.password)).status, 200);
+    });
+
+    it('keeps the password of a real member who holds the demo document', async () => {
+      const real = await createMember(db, {
+        document: DEMO_MEMBER.document,
+        password: 'clave2026',
+      });
+
+      await importText(db, csv('1234567,777,Ana,Pérez,ana@example.org,,active'), { clock });
+
+      const member = await findMember(db, DEMO_MEMBER.document);
+      assert.equal(member?.demo, false);
+      assert.equal(member?.password_hash, real.password_hash);
+      assert.equal((await apiLogin(DEMO_MEMBER.document, 'clave2026')).status, 200);
+    });
+
+    it('names the demo member and the command that removes it when it holds a member number', async () => {
+      await ensureDemoMember(db, FAST_HASHER, clock);
+
+      const run = await importText(
+        db,
+        csv(`2222222,${DEMO_MEMBER.memberNumber},Bruno,Gómez,,,active`),
+        {
+          clock,
+        },
+      );
+
+      assert.deepEqual(run.rejections, [
+        {
+          line: 2,
+          reason: `member_number ${DEMO_MEMBER.memberNumber} already belongs to the member with document 1234567 (the demo member: remove it with npm run members:remove-demo)`,
+        },
+      ]);
+    });
   });
 
   describe('stops with a clear reason', () => {

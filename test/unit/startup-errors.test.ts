@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config.ts';
 import { MigrationError } from '../../src/db/migrate.ts';
+import { DemoMemberPresentError } from '../../src/members/demo.ts';
 import { describeStartupError } from '../../src/startup-errors.ts';
 
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
@@ -28,6 +29,13 @@ describe('start-up errors', () => {
     const message = describeStartupError(new ConfigError(['PORT: expected a whole number']));
     assert.match(message, /PORT: expected a whole number/);
     assert.match(message, /Fix the environment variables/);
+  });
+
+  it('tells the operator to remove the demo member, in one line without a stack', () => {
+    const message = describeStartupError(new DemoMemberPresentError());
+    assert.match(message, /^the database holds the demo member \(document 1234567/);
+    assert.match(message, /Remove it with "npm run members:remove-demo"/);
+    assert.doesNotMatch(message, /\n/);
   });
 
   it('explains a port already in use', () => {
