@@ -92,6 +92,7 @@ export const errors = {
   CROSS_SITE_FORM:
     'Por su seguridad, solo aceptamos datos enviados desde las páginas del portal. Ábralo de nuevo y vuelva a intentar.',
   INTERNAL: 'No pudimos completar su pedido. Intente de nuevo en unos minutos.',
+  SERVICE_BUSY: 'El servicio está muy ocupado. Espere unos segundos y vuelva a intentar.',
   DOCUMENT_OR_MEMBER_REQUIRED: 'Ingrese su N° de socio o su cédula de identidad.',
   DOCUMENT_OR_MEMBER_INVALID:
     'Ingrese solo números: su N° de socio o su cédula sin barra, sin puntos ni dígito verificador.',

@@ -4,8 +4,10 @@
 // whose details never reach the member.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FlowError } from '../flows/errors.ts';
+import { CHANGE_PASSWORD_PATH } from '../flows/recovery/service.ts';
 import { type ErrorCode, errors } from '../messages/es.ts';
 import { errorPage } from '../views/pages/error.ts';
+import { RECOVERY_PATHS } from '../views/pages/recovery.ts';
 
 /**
  * Whether the request is for the JSON API: by the route it matched (so
@@ -28,15 +30,34 @@ export function requestPath(request: FastifyRequest): string {
   }
 }
 
-/** Where a member gets the form of a refused post again. */
-export function formPageFor(url: string): string {
-  const path = url.split('?')[0] ?? '/';
-  if (path === '/ingresar') return '/';
-  if (path === '/salir') return '/inicio';
-  return path.replace(/\/codigo$/, '');
+/**
+ * The portal's own forms: each route a form is shown or posted on, to the
+ * page that shows that form. The only source of the "open the form again"
+ * link: a link built from the address asked for could point anywhere
+ * (`//evil.example/ingresar`, `/\\evil.example/…`).
+ */
+const FORM_PAGES: ReadonlyMap<string, string> = new Map([
+  ['/', '/'],
+  ['/ingresar', '/'],
+  ['/inicio', '/inicio'],
+  ['/salir', '/inicio'],
+  [CHANGE_PASSWORD_PATH, CHANGE_PASSWORD_PATH],
+  ...Object.values(RECOVERY_PATHS).flatMap((base): [string, string][] => [
+    [base, base],
+    [`${base}/codigo`, base],
+  ]),
+]);
+
+/**
+ * Where a member gets the form of a refused post again, by the route the
+ * request matched (`request.routeOptions.url`), never by its address; any
+ * other route, or none, gets the login page.
+ */
+export function formPageFor(route: string | undefined): string {
+  return (route !== undefined && FORM_PAGES.get(route)) || '/';
 }
 
-/** Headers an error brings along (Retry-After on 429). */
+/** Headers an error brings along (Retry-After on 429 and 503). */
 export function applyErrorHeaders(reply: FastifyReply, error: FlowError): FastifyReply {
   if (error.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(error.retryAfterSeconds));
@@ -127,14 +148,15 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     }
     const known = flowError ?? new FlowError('INTERNAL', 500);
     if (isApiRequest(request)) return sendApiError(reply, known);
-    return reply
+    // A page says when to try again too (429, 503), as the API does.
+    return applyErrorHeaders(reply, known)
       .code(known.status)
       .type('text/html; charset=utf-8')
       .send(
         errorPage(
           known.status === 404 ? 'not-found' : 'error',
           flowError ? known.message : undefined,
-          known.status === 403 ? formPageFor(request.url) : undefined,
+          known.status === 403 ? formPageFor(request.routeOptions?.url) : undefined,
         ),
       );
   });
