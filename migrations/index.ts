@@ -4,9 +4,15 @@ import type { Migration } from 'kysely';
 import * as initial from './2026-11-25-001-initial.ts';
 import * as recoveryAndOutbox from './2026-11-25-002-recovery-and-outbox.ts';
 import * as throttles from './2026-11-25-003-throttles.ts';
+import * as outboxSecret from './2026-12-02-001-outbox-secret.ts';
+import * as demoMember from './2026-12-02-002-demo-member.ts';
+import * as deviceTrust from './2026-12-02-003-device-trust.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
   '2026-11-25-002-recovery-and-outbox': recoveryAndOutbox,
   '2026-11-25-003-throttles': throttles,
+  '2026-12-02-001-outbox-secret': outboxSecret,
+  '2026-12-02-002-demo-member': demoMember,
+  '2026-12-02-003-device-trust': deviceTrust,
 };

@@ -8,7 +8,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
 import { createBackground } from './flows/background.ts';
-import { createMetrics } from './ops/metrics.ts';
+import { createMetrics, metricsAccess } from './ops/metrics.ts';
 import { registerCsrf } from './plugins/csrf.ts';
 import { handleFrameworkError, registerErrorHandlers } from './plugins/errors.ts';
 import { loggerOptions } from './plugins/logging.ts';
@@ -17,7 +17,7 @@ import { registerLoginApi } from './routes/api/v1/login.ts';
 import { registerRecoveryApi } from './routes/api/v1/recovery.ts';
 import { errorSchema, memberSchema } from './routes/api/v1/schemas.ts';
 import { registerAssets } from './routes/assets.ts';
-import { registerOps } from './routes/ops.ts';
+import { registerMetrics, registerProbes } from './routes/ops.ts';
 import { registerDevMailbox } from './routes/web/dev-mailbox.ts';
 import { registerLoginPages } from './routes/web/login.ts';
 import { registerRecoveryPages } from './routes/web/recovery.ts';
@@ -45,12 +45,15 @@ export async function buildApp(
 
   // Flows raise their operator alerts through the app's logger unless told otherwise.
   const deps: AppDeps = given.log ? given : Object.assign(given, { log: app.log });
-  const background = deps.background ?? createBackground(deps.log ?? app.log);
+  const background =
+    deps.background ?? createBackground(deps.log ?? app.log, config.backgroundQueueLimit);
   deps.background = background;
   // Closing (a graceful stop, or a test's end) finishes the work already accepted.
   app.addHook('onClose', async () => background.idle());
   const metrics =
     deps.metrics ?? createMetrics({ db: deps.db, clock: deps.clock, limits: config.limits });
+  deps.metrics = metrics;
+  metrics.watchBackground(background);
 
   // External plugins.
   const hostedOrigins = deps.captcha.widget.cspOrigins;
@@ -116,7 +119,9 @@ export async function buildApp(
 
   // Routes.
   await registerAssets(app);
-  registerOps(app, deps, metrics);
+  registerProbes(app, deps.db);
+  // With a management listener, metrics live there only (src/management.ts).
+  if (!config.management) registerMetrics(app, metrics, metricsAccess(config));
   registerLoginPages(app, deps);
   registerLoginApi(app, deps);
   registerRecoveryPages(app, deps);

@@ -3,6 +3,7 @@
 // name the variable and what it expects (English: operators read them).
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_BACKGROUND_QUEUE_LIMIT } from './flows/background.ts';
 
 export const CAPTCHA_PROVIDERS = ['altcha', 'recaptcha', 'hcaptcha', 'turnstile', 'none'] as const;
 export type CaptchaProviderName = (typeof CAPTCHA_PROVIDERS)[number];
@@ -132,9 +133,10 @@ const schema = z.object({
   HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   PUBLIC_URL: z.preprocess(
     emptyToUndefined,
-    url(['http:', 'https:'], 'an http:// or https:// address such as https://portal.example.org')
-      .default('http://localhost:3000')
-      .transform((value) => (value as string).replace(/\/+$/, '')),
+    url(
+      ['http:', 'https:'],
+      'an http:// or https:// address such as https://portal.example.org',
+    ).transform((value) => value?.replace(/\/+$/, '')),
   ),
   DATABASE_URL: url(
     ['postgres:', 'postgresql:'],
@@ -200,6 +202,21 @@ const schema = z.object({
       .default('info'),
   ),
   METRICS_TOKEN: optionalString,
+  MANAGEMENT_PORT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, { message: 'expected a port number between 1 and 65535' })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(1, { message: 'expected a port number between 1 and 65535' })
+          .max(65535, { message: 'expected a port number between 1 and 65535' }),
+      )
+      .optional(),
+  ),
+  MANAGEMENT_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   DEMO_MEMBER: booleanFlag,
   DEV_MAILBOX: booleanFlag,
   LOGIN_FREE_FAILURES: integer(1, 100, 4),
@@ -209,11 +226,15 @@ const schema = z.object({
   LOGIN_FAILURES_GLOBAL: rate('10000/15m'),
   PASSWORD_REQUESTS_PER_ADDRESS: rate('30/1h'),
   CAPTCHA_CHALLENGES_PER_ADDRESS: rate('600/15m'),
+  CAPTCHA_FAILURES_PER_ADDRESS: rate('30/15m'),
+  SMS_CODE_FAILURES_PER_ADDRESS: rate('30/1h'),
+  DEVICE_FREE_FAILURES: integer(1, 100, 4),
   MESSAGES_PER_MEMBER_PER_HOUR: integer(1, 1000, 5),
   SMS_PER_NUMBER_PER_HOUR: integer(1, 1000, 3),
   SMS_PER_NUMBER_PER_DAY: integer(1, 10_000, 10),
   SMS_HOURLY_BUDGET: integer(0, 10_000_000, 500),
   AUDIT_RETENTION_DAYS: integer(1, 3650, 400),
+  BACKGROUND_QUEUE_LIMIT: integer(1, 1_000_000, DEFAULT_BACKGROUND_QUEUE_LIMIT),
 });
 
 export interface Config {
@@ -246,12 +267,23 @@ export interface Config {
   readonly passwordServiceWords: readonly string[];
   readonly logLevel: string;
   readonly metricsToken: string | undefined;
+  /**
+   * A second listener for /metrics, /healthz and /readyz only (bound to
+   * loopback by default); when set, the public port serves no /metrics.
+   */
+  readonly management: { readonly port: number; readonly host: string } | undefined;
   /** Create and announce the demo member 1234567 / demo2026. */
   readonly demoMember: boolean;
   /** Keep email and SMS in the dev mailbox page instead of sending them. */
   readonly devMailbox: boolean;
+  /** The channels the dev mailbox shows: those without a real transport. */
+  readonly devMailboxChannels: readonly ('email' | 'sms')[];
+  /** Why env is production when NODE_ENV did not say so (an https PUBLIC_URL), for the start banner. */
+  readonly productionBecause: 'NODE_ENV' | 'https PUBLIC_URL' | null;
   /** Audit events older than this are deleted by housekeeping. */
   readonly auditRetentionDays: number;
+  /** Password requests waiting for their after-the-answer work; past it: 503. */
+  readonly backgroundQueueLimit: number;
   /** SPEC §3's default limits table, every value configurable. */
   readonly limits: {
     readonly loginFreeFailures: number;
@@ -262,11 +294,27 @@ export interface Config {
     readonly loginFailuresGlobal: { readonly limit: number; readonly windowMs: number };
     readonly passwordRequestsPerAddress: { readonly limit: number; readonly windowMs: number };
     readonly captchaChallengesPerAddress: { readonly limit: number; readonly windowMs: number };
+    /** Failed or missing CAPTCHAs: past it, only the failing requests of that address get 429. */
+    readonly captchaFailuresPerAddress: { readonly limit: number; readonly windowMs: number };
+    /** Wrong SMS codes per address (counted apart from password requests). */
+    readonly smsCodeFailuresPerAddress: { readonly limit: number; readonly windowMs: number };
+    /** Failed logins a known device may make before its own wait starts. */
+    readonly deviceFreeFailures: number;
     readonly messagesPerMemberPerHour: number;
     readonly smsPerNumberPerHour: number;
     readonly smsPerNumberPerDay: number;
     readonly smsHourlyBudget: number;
   };
+}
+
+/**
+ * PUBLIC_URL when unset: this machine on the port the server listens on.
+ * PORT=0 (a port the system picks at listen, for tests) cannot be known
+ * here, when links and the form origin are fixed: set PUBLIC_URL with it;
+ * unset, it falls back to port 3000.
+ */
+function defaultPublicUrl(port: number): string {
+  return `http://localhost:${port === 0 ? 3000 : port}`;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -279,9 +327,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const v = parsed.data;
-  const production = v.NODE_ENV === 'production';
+  const publicUrl = v.PUBLIC_URL ?? defaultPublicUrl(v.PORT);
+  const https = publicUrl.startsWith('https://');
+  // An https PUBLIC_URL is a deployment: without NODE_ENV it gets the
+  // production rules rather than development defaults (ADR 014).
+  const nodeEnvSet = emptyToUndefined(env.NODE_ENV) !== undefined;
+  const production = v.NODE_ENV === 'production' || (!nodeEnvSet && https);
   const embedded = v.DATABASE_URL === undefined;
-  const publicUrl = v.PUBLIC_URL as string;
   const problems: string[] = [];
 
   const hostedCaptcha = ['recaptcha', 'hcaptcha', 'turnstile'].includes(v.CAPTCHA_PROVIDER);
@@ -290,8 +342,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `CAPTCHA_SITE_KEY and CAPTCHA_SECRET: required when CAPTCHA_PROVIDER=${v.CAPTCHA_PROVIDER}`,
     );
   }
-  const devMailbox = v.DEV_MAILBOX ?? (!production && (!v.SMTP_URL || !v.SMS_WEBHOOK_URL));
-  const demoMember = v.DEMO_MEMBER ?? (!production && embedded);
+  // The dev mailbox shows the channels that have no real transport, and never
+  // on an https address (a deployment: SMS codes would be shown to the internet).
+  const withoutTransport = [
+    ...(v.SMTP_URL ? [] : (['email'] as const)),
+    ...(v.SMS_WEBHOOK_URL ? [] : (['sms'] as const)),
+  ];
+  const devMailbox = v.DEV_MAILBOX ?? (!production && !https && withoutTransport.length > 0);
+  const demoMember = v.DEMO_MEMBER ?? (!production && !https && embedded);
+  if (!production && https && devMailbox)
+    problems.push(
+      'DEV_MAILBOX: the dev mailbox is refused with an https PUBLIC_URL (a deployment); set SMTP_URL and SMS_WEBHOOK_URL',
+    );
+  if (!production && https && demoMember)
+    problems.push(
+      'DEMO_MEMBER: the demo member (public password) is refused with an https PUBLIC_URL (a deployment)',
+    );
   if (production) {
     if (!v.APP_SECRET)
       problems.push('APP_SECRET: required when NODE_ENV=production (32 characters or more)');
@@ -312,10 +378,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (demoMember)
       problems.push('DEMO_MEMBER: the demo member is refused when NODE_ENV=production');
   }
+  if (problems.length > 0 && production && !nodeEnvSet)
+    problems.unshift(
+      'NODE_ENV: unset with an https PUBLIC_URL, so the production rules below apply (set NODE_ENV=production to say so, or NODE_ENV=development for a development server on https)',
+    );
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
-    env: v.NODE_ENV,
+    env: production ? 'production' : v.NODE_ENV,
     port: v.PORT,
     host: v.HOST,
     publicUrl,
@@ -341,9 +411,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     passwordServiceWords: Object.freeze(v.PASSWORD_SERVICE_WORDS),
     logLevel: v.LOG_LEVEL,
     metricsToken: v.METRICS_TOKEN,
+    management:
+      v.MANAGEMENT_PORT === undefined
+        ? undefined
+        : Object.freeze({ port: v.MANAGEMENT_PORT, host: v.MANAGEMENT_HOST }),
     demoMember,
     devMailbox,
+    devMailboxChannels: Object.freeze(devMailbox ? withoutTransport : []),
+    productionBecause: production ? (nodeEnvSet ? 'NODE_ENV' : 'https PUBLIC_URL') : null,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    backgroundQueueLimit: v.BACKGROUND_QUEUE_LIMIT,
     limits: Object.freeze({
       loginFreeFailures: v.LOGIN_FREE_FAILURES,
       loginWaitFirstMs: v.LOGIN_WAIT_FIRST_SECONDS * 1000,
@@ -352,6 +429,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       loginFailuresGlobal: Object.freeze(v.LOGIN_FAILURES_GLOBAL),
       passwordRequestsPerAddress: Object.freeze(v.PASSWORD_REQUESTS_PER_ADDRESS),
       captchaChallengesPerAddress: Object.freeze(v.CAPTCHA_CHALLENGES_PER_ADDRESS),
+      captchaFailuresPerAddress: Object.freeze(v.CAPTCHA_FAILURES_PER_ADDRESS),
+      smsCodeFailuresPerAddress: Object.freeze(v.SMS_CODE_FAILURES_PER_ADDRESS),
+      deviceFreeFailures: v.DEVICE_FREE_FAILURES,
       messagesPerMemberPerHour: v.MESSAGES_PER_MEMBER_PER_HOUR,
       smsPerNumberPerHour: v.SMS_PER_NUMBER_PER_HOUR,
       smsPerNumberPerDay: v.SMS_PER_NUMBER_PER_DAY,

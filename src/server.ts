@@ -12,9 +12,11 @@ import { Dispatcher } from './courier/dispatcher.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
-import { DEMO_MEMBER, ensureDemoMember } from './members/demo.ts';
+import { buildManagementApp } from './management.ts';
+import { assertNoDemoMember, DEMO_MEMBER, ensureDemoMember } from './members/demo.ts';
 import { runHousekeeping } from './ops/housekeeping.ts';
 import { createMetrics } from './ops/metrics.ts';
+import { loggerOptions } from './plugins/logging.ts';
 import { describeStartupError } from './startup-errors.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
@@ -27,10 +29,11 @@ async function main(): Promise<void> {
     config.database.kind === 'postgres' ? config.database : { kind: 'pglite', dir: config.dataDir },
   );
   await migrateToLatest(db);
+  if (config.env === 'production') await assertNoDemoMember(db);
 
   const clock = systemClock;
   const hasher = new PasswordHasher();
-  const captcha = createCaptcha(config.captcha, { db, clock, secret });
+  const captcha = createCaptcha(config.captcha, { db, clock, secret, publicUrl: config.publicUrl });
   let dispatcher: Dispatcher | undefined;
   const courier = { wake: () => dispatcher?.wake() };
   const metrics = createMetrics({ db, clock, limits: config.limits, processMetrics: true });
@@ -52,6 +55,12 @@ async function main(): Promise<void> {
 
   const demoCreated = config.demoMember ? await ensureDemoMember(db, hasher, clock) : false;
   const address = await app.listen({ port: config.port, host: config.host });
+  const management = config.management
+    ? await buildManagementApp({ config, db, metrics }, loggerOptions(config.logLevel))
+    : undefined;
+  const managementAddress = config.management
+    ? await management?.listen({ port: config.management.port, host: config.management.host })
+    : undefined;
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
   app.log.info({ address, database: config.database.kind, seconds }, 'Autogestión is listening');
 
@@ -66,8 +75,14 @@ async function main(): Promise<void> {
       `  Demo member${demoCreated ? ' (created now)' : ''}: document ${DEMO_MEMBER.document}, password ${DEMO_MEMBER.password}`,
     );
   }
-  if (config.devMailbox)
-    lines.push(`  Dev mailbox (every email and SMS sent): ${config.publicUrl}/dev/mailbox`);
+  if (config.productionBecause === 'https PUBLIC_URL')
+    lines.push('  Production rules apply: PUBLIC_URL is https (NODE_ENV is unset)');
+  if (managementAddress)
+    lines.push(`  Metrics and probes (management listener): ${managementAddress}/metrics`);
+  if (config.devMailboxChannels.length > 0)
+    lines.push(
+      `  Dev mailbox (${config.devMailboxChannels.map((c) => (c === 'sms' ? 'SMS' : c)).join(' and ')} kept instead of sent; this machine only): ${config.publicUrl}/dev/mailbox`,
+    );
   process.stdout.write(`${lines.join('\n')}\n\n`);
   dispatcher.start();
 
@@ -93,6 +108,7 @@ async function main(): Promise<void> {
     // Closing the app finishes the requests it accepted (and the work they
     // handed off, which may queue messages); then the courier stops.
     await app.close();
+    await management?.close();
     await dispatcher?.stop();
     await db.destroy();
     process.exit(0);

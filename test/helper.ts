@@ -52,6 +52,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     PASSWORD_REQUESTS_PER_ADDRESS: '100000/1h',
     LOGIN_FAILURES_PER_ADDRESS: '100000/15m',
+    CAPTCHA_FAILURES_PER_ADDRESS: '100000/15m',
+    SMS_CODE_FAILURES_PER_ADDRESS: '100000/1h',
     ...env,
   });
 }
@@ -123,7 +125,12 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const clock = options.clock ?? new FakeClock();
   const captcha =
     options.captcha ??
-    createCaptcha(config.captcha, { db: database.db, clock, secret: TEST_SECRET });
+    createCaptcha(config.captcha, {
+      db: database.db,
+      clock,
+      secret: TEST_SECRET,
+      publicUrl: config.publicUrl,
+    });
   const deps: AppDeps = {
     config,
     db: database.db,

@@ -4,9 +4,10 @@
 //   with one upsert that returns the new count;
 // - the progressive wait of an account after failed logins: from the 5th
 //   failure, 1 minute, doubling up to 15; a success clears it.
-// Login tries are counted before the password is checked (and given back on
-// success), each in one statement: parallel tries on any instance cannot
-// all pass a check made before the first of them is counted.
+// A login try takes a slot before the password is checked (one statement),
+// and its outcome is recorded after: parallel tries on any instance cannot
+// all pass a check made before the first of them is counted, and right
+// passwords in flight are never mistaken for failures.
 // See docs/decisions/009-throttling.md.
 import { sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -128,61 +129,113 @@ export async function accountWait(
   return secondsUntil(now, row.locked_until);
 }
 
-export type AttemptClaim = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+export type AttemptClaim =
+  | { allowed: true }
+  | { allowed: false; busy: true }
+  | { allowed: false; busy: false; retryAfterSeconds: number };
+
+/** How long a password check may hold its slot before it is presumed lost (a crashed process). */
+export const PENDING_SLOT_MS = 10_000;
 
 /**
- * Counts a login try on an account before its password is checked, as a
- * failure that a success clears: refused (nothing counted) while the account
- * waits; otherwise the try that goes past the free failures starts the wait,
- * in the same statement, so that of parallel tries on any instance only the
- * free ones get through.
+ * Takes a slot for one password check on `key` (an account, or a known
+ * device's own budget) before the password is checked. Checks in flight are
+ * slots, not failures: a failure is counted when it is known
+ * (settleLoginAttempt). Of the free failures not yet spent, that many checks
+ * may be in flight at once; once they are spent, one at a time. So a burst
+ * of wrong passwords, on any instance, gets no more checks than the free
+ * failures allow (plus the one that starts the wait, as before), while a
+ * burst of right ones is never refused: a try that finds every slot taken is
+ * `busy` and waits for a slot (claimLoginSlot) rather than being counted.
+ * Refused (nothing counted) while the key waits.
  */
 export async function claimLoginAttempt(
   db: Database,
   clock: Clock,
-  documentHash: string,
+  key: string,
   policy: LockoutPolicy = DEFAULT_LOCKOUT,
 ): Promise<AttemptClaim> {
   const now = clock.now();
   const forgetBefore = new Date(now.getTime() - policy.memoryMs);
-  const failures = sql<number>`(case when account_lockouts.last_failure_at < ${forgetBefore} then 1 else account_lockouts.failures + 1 end)`;
-  const over = sql<number>`(${failures} - ${policy.freeFailures}::int)`;
-  const firstOver = 1 - policy.freeFailures;
+  const pendingUntil = new Date(now.getTime() + PENDING_SLOT_MS);
+  const failures = sql<number>`(case when account_lockouts.last_failure_at < ${forgetBefore} then 0 else account_lockouts.failures end)`;
+  const pending = sql<number>`(case when account_lockouts.pending_until is null or account_lockouts.pending_until <= ${now} then 0 else account_lockouts.pending end)`;
   const row = await db
     .insertInto('account_lockouts')
     .values({
-      document_hash: documentHash,
-      failures: 1,
+      document_hash: key,
+      failures: 0,
       last_failure_at: now,
-      locked_until: firstOver > 0 ? new Date(now.getTime() + waitMs(policy, firstOver)) : null,
+      locked_until: null,
+      pending: 1,
+      pending_until: pendingUntil,
     })
     .onConflict((oc) =>
       oc
         .column('document_hash')
         .doUpdateSet({
           failures,
-          last_failure_at: now,
-          locked_until: sql<Date | null>`case when ${over} > 0 then ${now}::timestamptz + least(${policy.maxWaitMs}::float8, ${policy.firstWaitMs}::float8 * power(2::float8, (${over} - 1)::float8)) * interval '1 millisecond' else null end`,
+          pending: sql<number>`${pending} + 1`,
+          pending_until: pendingUntil,
         })
         .where((eb) =>
-          eb.or([
-            eb('account_lockouts.locked_until', 'is', null),
-            eb('account_lockouts.locked_until', '<=', now),
+          eb.and([
+            eb.or([
+              eb('account_lockouts.locked_until', 'is', null),
+              eb('account_lockouts.locked_until', '<=', now),
+            ]),
+            eb(
+              pending,
+              '<',
+              sql<number>`greatest(1, ${policy.freeFailures + 1}::int - ${failures})`,
+            ),
           ]),
         ),
     )
     .returning('failures')
     .executeTakeFirst();
   if (row) return { allowed: true };
-  return {
-    allowed: false,
-    retryAfterSeconds: Math.max(1, await accountWait(db, clock, documentHash)),
-  };
+  const wait = await accountWait(db, clock, key);
+  return wait > 0
+    ? { allowed: false, busy: false, retryAfterSeconds: wait }
+    : { allowed: false, busy: true };
 }
 
-/** The wait that the `over`-th failure past the free ones starts. */
-function waitMs(policy: LockoutPolicy, over: number): number {
-  return Math.min(policy.maxWaitMs, policy.firstWaitMs * 2 ** (over - 1));
+/**
+ * Records how a claimed check ended: a failure counts (the one past the free
+ * failures starts the wait, doubling up to the most); a success forgets the
+ * failures. Either way the slot is given back.
+ */
+export async function settleLoginAttempt(
+  db: Database,
+  clock: Clock,
+  key: string,
+  outcome: 'failed' | 'ok',
+  policy: LockoutPolicy = DEFAULT_LOCKOUT,
+): Promise<void> {
+  const now = clock.now();
+  const slotBack = sql<number>`greatest(account_lockouts.pending - 1, 0)`;
+  if (outcome === 'ok') {
+    await db
+      .updateTable('account_lockouts')
+      .set({ failures: 0, locked_until: null, pending: slotBack })
+      .where('document_hash', '=', key)
+      .execute();
+    return;
+  }
+  const forgetBefore = new Date(now.getTime() - policy.memoryMs);
+  const failures = sql<number>`(case when account_lockouts.last_failure_at < ${forgetBefore} then 1 else account_lockouts.failures + 1 end)`;
+  const over = sql<number>`(${failures} - ${policy.freeFailures}::int)`;
+  await db
+    .updateTable('account_lockouts')
+    .set({
+      failures,
+      last_failure_at: now,
+      pending: slotBack,
+      locked_until: sql<Date | null>`case when ${over} > 0 then ${now}::timestamptz + least(${policy.maxWaitMs}::float8, ${policy.firstWaitMs}::float8 * power(2::float8, (${over} - 1)::float8)) * interval '1 millisecond' else account_lockouts.locked_until end`,
+    })
+    .where('document_hash', '=', key)
+    .execute();
 }
 
 export async function clearLoginFailures(db: Database, documentHash: string): Promise<void> {

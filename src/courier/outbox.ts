@@ -8,12 +8,24 @@ import type { OutgoingMessage } from './message.ts';
 
 export const OUTBOX_SEAL = 'outbox';
 
+export interface EnqueueOptions {
+  /**
+   * The one_time_secrets row whose link or code the message carries: the
+   * dispatcher delivers the message only while that secret is unused and
+   * unexpired.
+   */
+  secretId?: string;
+  /** Asked for from a device that logged in as the member before (ADR 016). */
+  knownDevice?: boolean;
+}
+
 export async function enqueueMessage(
   db: Database,
   clock: Clock,
   secret: string,
   message: OutgoingMessage,
   memberId: number | null,
+  options: EnqueueOptions = {},
 ): Promise<string> {
   const now = clock.now();
   const row = await db
@@ -26,18 +38,25 @@ export async function enqueueMessage(
       payload: sealText(secret, OUTBOX_SEAL, JSON.stringify(message)),
       next_attempt_at: now,
       created_at: now,
+      secret_id: options.secretId ?? null,
+      known_device: options.knownDevice ?? false,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return String(row.id);
 }
 
-/** Messages of the given templates queued for a member since `since`, both channels. */
+/**
+ * Messages of the given templates queued for a member since `since`, both
+ * channels, asked for from a known device or from elsewhere (each has its own
+ * budget: requests from elsewhere cannot spend a known device's, ADR 016).
+ */
 export async function countMemberMessages(
   db: Database,
   memberId: number,
   since: Date,
   templates: readonly string[],
+  knownDevice = false,
 ): Promise<number> {
   const row = await db
     .selectFrom('outbox')
@@ -45,6 +64,7 @@ export async function countMemberMessages(
     .where('member_id', '=', memberId)
     .where('template', 'in', templates)
     .where('created_at', '>', since)
+    .where('known_device', '=', knownDevice)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -65,14 +85,20 @@ export async function lockDestination(
   );
 }
 
-/** SMS queued to one number since `since`, whoever asked. */
-export async function countSmsTo(db: Database, number: string, since: Date): Promise<number> {
+/** SMS queued to one number since `since`, asked for from a known device or from elsewhere. */
+export async function countSmsTo(
+  db: Database,
+  number: string,
+  since: Date,
+  knownDevice = false,
+): Promise<number> {
   const row = await db
     .selectFrom('outbox')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('channel', '=', 'sms')
     .where('recipient', '=', number)
     .where('created_at', '>', since)
+    .where('known_device', '=', knownDevice)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

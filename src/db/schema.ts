@@ -16,6 +16,8 @@ export interface MembersTable {
   status: 'active' | 'inactive';
   password_hash: string | null;
   password_changed_at: Timestamp | null;
+  /** The demo member of the embedded defaults (public password): refused in production. */
+  demo: Generated<boolean>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
 }
@@ -60,6 +62,8 @@ export interface OneTimeSecretsTable {
   expires_at: Timestamp;
   used_at: Timestamp | null;
   attempts: Generated<number>;
+  /** Asked for from a device that logged in as the member before (ADR 016). */
+  known_device: Generated<boolean>;
 }
 
 export interface OutboxTable {
@@ -77,6 +81,13 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  /**
+   * The one-time secret (link or code) the message carries, if any: the
+   * dispatcher delivers it only while that secret is unused and unexpired.
+   */
+  secret_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Asked for from a device that logged in as the member before (ADR 016). */
+  known_device: Generated<boolean>;
 }
 
 export interface DevMailboxTable {
@@ -101,6 +112,9 @@ export interface AccountLockoutsTable {
   failures: number;
   last_failure_at: Timestamp;
   locked_until: Timestamp | null;
+  /** Password checks in flight (slots, not failures); forgotten after pending_until. */
+  pending: Generated<number>;
+  pending_until: Timestamp | null;
 }
 
 export interface Schema {

@@ -36,6 +36,8 @@ export interface RequestContext {
   channel: 'web' | 'api';
   ip: string | null;
   userAgent: string | null;
+  /** The device token the browser (cookie) or the app (body) sent, unchecked. */
+  deviceToken: string | null;
 }
 
 /** The member as the API and the pages show them. */

@@ -19,6 +19,12 @@ export class FlowError extends Error {
   }
 }
 
+/** The CAPTCHA errors every flow shares. */
+export const captchaErrors = {
+  missing: () => new FlowError('CAPTCHA_REQUIRED', 400, { captcha: errors.CAPTCHA_REQUIRED }),
+  failed: () => new FlowError('CAPTCHA_FAILED', 400, { captcha: errors.CAPTCHA_FAILED }),
+} as const;
+
 /** A throttled request: 429, Retry-After, and how long to wait in words. */
 export function throttledError(code: 'LOGIN_THROTTLED' | 'REQUESTS_THROTTLED', seconds: number) {
   const message = `${messageFor(code)} ${waitInWords(seconds)}`;

@@ -3,9 +3,25 @@ import type { RequestContext } from '../flows/context.ts';
 import { FlowError } from '../flows/errors.ts';
 import { applyErrorHeaders } from '../plugins/errors.ts';
 
+/** The cookie that names a browser that logged in as a member before (ADR 016). */
+export function deviceCookieName(secureCookies: boolean): string {
+  return secureCookies ? '__Host-device' : 'device';
+}
+
 export function requestContext(request: FastifyRequest, channel: 'web' | 'api'): RequestContext {
   const agent = request.headers['user-agent'];
-  return { channel, ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null };
+  // Pages carry the device token as a cookie; the app sends it in the body.
+  const deviceToken =
+    channel === 'web'
+      ? // Either name: a cookie another site tossed in still needs our signature.
+        (request.cookies[deviceCookieName(true)] ?? request.cookies[deviceCookieName(false)])
+      : formField(request.body, 'deviceToken');
+  return {
+    channel,
+    ip: request.ip ?? null,
+    userAgent: typeof agent === 'string' ? agent : null,
+    deviceToken: deviceToken ?? null,
+  };
 }
 
 /** A string form field, or undefined (forms can repeat a field or send nothing). */

@@ -67,7 +67,7 @@ describe(`login through the API (${databaseLabel})`, () => {
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['content-type']), /^application\/json/);
     const body = response.json();
-    assert.deepEqual(Object.keys(body).sort(), ['expiresAt', 'member', 'token']);
+    assert.deepEqual(Object.keys(body).sort(), ['deviceToken', 'expiresAt', 'member', 'token']);
     assert.match(body.token, /^[A-Za-z0-9_-]{43}$/);
     // The absolute limit: 12 hours after the (fake) now.
     assert.equal(body.expiresAt, new Date(t.clock.now().getTime() + 12 * 3_600_000).toISOString());
@@ -229,7 +229,7 @@ describe(`login through the API (${databaseLabel})`, () => {
       payload: new URLSearchParams({ document: member.document, password: 'clave2026' }).toString(),
     });
     assert.equal(page.statusCode, 303);
-    const webToken = cookieFrom(page).split('=')[1] ?? '';
+    const webToken = /(?:^|; )sid=([^;]*)/.exec(cookieFrom(page))?.[1] ?? '';
     assert.match(webToken, /^[A-Za-z0-9_-]{43}$/);
     assert.equal((await me(webToken)).statusCode, 401);
 

@@ -18,14 +18,20 @@ const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const GENERIC = 'El documento o la contraseña no son correctos. Revíselos e intente de nuevo.';
 
 /** The attributes of the one Set-Cookie header, lowercased names, and the cookie itself. */
-function parseSetCookie(response: LightMyRequestResponse): {
+/** The one Set-Cookie of the session (or of the cookie named by `named`). */
+function parseSetCookie(
+  response: LightMyRequestResponse,
+  named: RegExp = /^(?:__Host-)?sid=/,
+): {
   name: string;
   value: string;
   attributes: Map<string, string>;
 } {
   const raw = response.headers['set-cookie'];
-  const list = Array.isArray(raw) ? raw : raw ? [String(raw)] : [];
-  assert.equal(list.length, 1, `one Set-Cookie expected, got ${JSON.stringify(list)}`);
+  const list = (Array.isArray(raw) ? raw : raw ? [String(raw)] : []).filter((c: string) =>
+    named.test(c),
+  );
+  assert.equal(list.length, 1, `one such Set-Cookie expected, got ${JSON.stringify(list)}`);
   const [pair = '', ...rest] = (list[0] as string).split(';').map((part) => part.trim());
   const [name = '', value = ''] = pair.split(/=(.*)/s);
   const attributes = new Map(
@@ -125,6 +131,12 @@ describe(`login through the pages (${databaseLabel})`, () => {
     assert.equal(cookie.attributes.get('path'), '/');
     assert.ok(!cookie.attributes.has('secure'), 'no Secure on a plain http PUBLIC_URL');
     assert.ok(!cookie.attributes.has('domain'));
+    // And this browser is known to the member from now on: a signed device cookie.
+    const device = parseSetCookie(response, /^device=/);
+    assert.match(device.value, /^v1\.\d+\.\d+\.[A-Za-z0-9_-]{22}\.[a-f0-9]{64}$/);
+    assert.ok(device.attributes.has('httponly'));
+    assert.equal(device.attributes.get('samesite')?.toLowerCase(), 'lax');
+    assert.equal(device.attributes.get('max-age'), String(180 * 86_400));
   });
 
   it('names the cookie __Host-sid and marks it Secure when PUBLIC_URL is https', async () => {

@@ -3,6 +3,7 @@
 // and of the whole portal (from the database), never a member's data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { buildManagementApp } from '../../src/management.ts';
 import {
   buildTestApp,
   createMember,
@@ -61,15 +62,22 @@ describe(`metrics (${databaseLabel})`, () => {
       sample(body, 'autogestion_audit_events_recent', 'type="login",outcome="failed"'),
       1,
     );
+    // A password request is counted as a request: whether a link went out is not told.
     assert.equal(
-      sample(body, 'autogestion_audit_events_recent', 'type="link_sent",outcome="ok"'),
+      sample(body, 'autogestion_audit_events_recent', 'type="link_sent",outcome="requested"'),
       1,
     );
-    assert.equal(sample(body, 'autogestion_outbox_messages', 'channel="email",status="queued"'), 1);
+    assert.equal(
+      sample(body, 'autogestion_audit_events_recent', 'type="link_sent",outcome="ok"'),
+      undefined,
+    );
+    assert.equal(sample(body, 'autogestion_outbox_stalled_seconds', 'channel="email"'), 0);
     assert.equal(sample(body, 'autogestion_login_failures_global'), 1);
     assert.equal(sample(body, 'autogestion_login_failures_global_limit'), 10000);
     assert.equal(sample(body, 'autogestion_sms_budget'), 500);
-    assert.equal(sample(body, 'autogestion_sms_budget_spent'), 0);
+    assert.equal(sample(body, 'autogestion_sms_budget_used_ratio'), 0);
+    assert.equal(sample(body, 'autogestion_background_tasks'), 0);
+    assert.equal(sample(body, 'autogestion_background_tasks_limit'), 1000);
     assert.equal(
       sample(
         body,
@@ -89,13 +97,37 @@ describe(`metrics (${databaseLabel})`, () => {
     assert.doesNotMatch(response.body, /autogestion_/);
   });
 
-  it('lets TRUSTED_PROXIES in, and with METRICS_TOKEN only the bearer of the token', async () => {
-    const proxied = await buildTestApp({ database, env: { TRUSTED_PROXIES: '10.0.0.0/8' } });
+  it('is not there for a client that came through a proxy, even a trusted one on loopback', async () => {
+    // How every real deployment runs: nginx on the same machine, TRUSTED_PROXIES=127.0.0.1.
+    const proxied = await buildTestApp({ database, env: { TRUSTED_PROXIES: '127.0.0.1' } });
+    try {
+      for (const header of [
+        { 'x-forwarded-for': '203.0.113.5' },
+        { forwarded: 'for=203.0.113.5' },
+        { 'x-real-ip': '203.0.113.5' },
+        { 'x-forwarded-for': '127.0.0.1' },
+      ]) {
+        const response = await scrape(proxied.app, '127.0.0.1', header);
+        assert.equal(response.statusCode, 404, JSON.stringify(header));
+        assert.doesNotMatch(response.body, /autogestion_/);
+      }
+      // A trusted proxy's own address is no pass either: it forwards everyone.
+      const other = await buildTestApp({ database, env: { TRUSTED_PROXIES: '10.0.0.0/8' } });
+      try {
+        assert.equal((await scrape(other.app, '10.1.2.3')).statusCode, 404);
+      } finally {
+        await other.close();
+      }
+      assert.equal((await scrape(proxied.app, '127.0.0.1')).statusCode, 200, 'direct loopback');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('with METRICS_TOKEN, answers only the bearer of the token', async () => {
     const token = 'metrics-token-0123456789abcdef';
     const guarded = await buildTestApp({ database, env: { METRICS_TOKEN: token } });
     try {
-      assert.equal((await scrape(proxied.app, '10.1.2.3')).statusCode, 200);
-      assert.equal((await scrape(proxied.app, '11.1.2.3')).statusCode, 404);
       assert.equal(
         (await scrape(guarded.app, '127.0.0.1')).statusCode,
         404,
@@ -106,8 +138,90 @@ describe(`metrics (${databaseLabel})`, () => {
       const right = { authorization: `Bearer ${token}` };
       assert.equal((await scrape(guarded.app, '203.0.113.5', right)).statusCode, 200);
     } finally {
-      await proxied.close();
       await guarded.close();
     }
   });
+
+  it('moves no figure when a password request finds a member rather than an unknown document', async () => {
+    const own = await createTestDatabase();
+    const probe = await buildTestApp({ database: own, env: { SMS_HOURLY_BUDGET: '500' } });
+    try {
+      const member = await createMember(probe.db);
+      /** Every sample of the portal-wide figures (this process's answers aside). */
+      const figures = async () =>
+        (await scrape(probe.app)).body
+          .split('\n')
+          .filter((l) => l.startsWith('autogestion_') && !l.startsWith('autogestion_http_'))
+          .join('\n');
+      const ask = (document: string, channel: 'email' | 'sms') =>
+        probe.app.inject({
+          method: 'POST',
+          url: '/api/v1/password-requests',
+          payload: { document, channel },
+        });
+      for (const channel of ['email', 'sms'] as const) {
+        await ask('7999999', channel);
+        const afterUnknown = await figures();
+        // Back to the same point, then the member: the figures must not differ.
+        await ask('7999998', channel);
+        const afterSecondUnknown = await figures();
+        assert.notEqual(afterUnknown, afterSecondUnknown, 'requests are counted');
+        const own2 = await figures();
+        await ask(member.document, channel);
+        const afterMember = await figures();
+        // What moved between the two unknown requests is what a member's request moves too.
+        assert.equal(
+          diff(own2, afterMember),
+          diff(afterUnknown, afterSecondUnknown),
+          `${channel}: a member's request moved a figure an unknown one does not`,
+        );
+        probe.clock.advanceMinutes(61);
+      }
+      const queued = await probe.db.selectFrom('outbox').select('id').execute();
+      assert.equal(queued.length, 2, 'the member did get the link and the code');
+    } finally {
+      await probe.close();
+      await own.close();
+    }
+  });
+
+  it('serves metrics on MANAGEMENT_PORT only, and none on the public port', async () => {
+    const managed = await buildTestApp({ database, env: { MANAGEMENT_PORT: '9464' } });
+    const management = await buildManagementApp({
+      config: managed.deps.config,
+      db: managed.db,
+      metrics: managed.deps.metrics ?? assert.fail('the app has metrics'),
+    });
+    try {
+      assert.equal((await scrape(managed.app)).statusCode, 404, 'not on the public port');
+      const scraped = await management.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(scraped.statusCode, 200);
+      assert.match(scraped.body, /autogestion_login_failures_global /);
+      assert.equal((await management.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+      assert.equal((await management.inject({ method: 'GET', url: '/' })).statusCode, 404);
+    } finally {
+      await management.close();
+      await managed.close();
+    }
+  });
 });
+
+/** The sample lines that changed between two scrapes, by name and labels. */
+function diff(before: string, after: string): string {
+  const values = (text: string) =>
+    new Map(
+      text.split('\n').map((line) => {
+        const cut = line.lastIndexOf(' ');
+        return [line.slice(0, cut), line.slice(cut + 1)] as const;
+      }),
+    );
+  const a = values(before);
+  const b = values(after);
+  const names = new Set([...a.keys(), ...b.keys()]);
+  return [...names]
+    .filter((name) => a.get(name) !== b.get(name))
+    .map((name) => `${name}: ${a.get(name) ?? '-'} -> ${b.get(name) ?? '-'}`)
+    .map((line) => line.replace(/ -?\d+(\.\d+)? -> -?\d+(\.\d+)?$/, ' moved'))
+    .sort()
+    .join('\n');
+}

@@ -9,6 +9,8 @@ import { cookieFrom } from '../helper.ts';
 export const DEFAULT_ADDRESS_LIMITS = {
   LOGIN_FAILURES_PER_ADDRESS: '100/15m',
   PASSWORD_REQUESTS_PER_ADDRESS: '30/1h',
+  CAPTCHA_FAILURES_PER_ADDRESS: '30/15m',
+  SMS_CODE_FAILURES_PER_ADDRESS: '30/1h',
 } as const;
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };

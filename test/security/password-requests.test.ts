@@ -177,7 +177,7 @@ describe(`password requests per client address (${databaseLabel})`, () => {
     assert.equal(apart.statusCode, 202);
   });
 
-  it('counts wrong SMS codes in the same budget: code guessing over many documents stops at 30', async () => {
+  it('counts wrong SMS codes in a budget of their own: code guessing over many documents stops at 30, and the neighbours can still ask', async () => {
     t.clock.advanceMinutes(60);
     const ip = '203.0.113.77';
     const guess = (document: string) =>
@@ -196,8 +196,8 @@ describe(`password requests per client address (${databaseLabel})`, () => {
     assert.equal(refused.statusCode, 429);
     assert.equal(refused.json().error.code, 'REQUESTS_THROTTLED');
     assert.ok(retryAfter(refused) > 0);
-    // …and the address's requests are spent with it.
-    assert.equal((await apiPasswordRequest(t.app, '5400100', 'email', ip)).statusCode, 429);
+    // Junk codes need no CAPTCHA: they do not spend the requests the address's members share.
+    assert.equal((await apiPasswordRequest(t.app, '5400100', 'email', ip)).statusCode, 202);
   });
 });
 

@@ -79,6 +79,7 @@ describe('configuration', () => {
 
   it('reads the values an operator sets', () => {
     const config = loadConfig({
+      NODE_ENV: 'development',
       PORT: '8080',
       HOST: '0.0.0.0',
       PUBLIC_URL: 'https://portal.example.org/',
@@ -97,6 +98,25 @@ describe('configuration', () => {
     assert.deepEqual(config.session, { idleMinutes: 15, maxHours: 8 });
     assert.equal(config.passwordPolicy, 'asvs');
     assert.equal(config.demoMember, false, 'no demo member on an external database');
+  });
+
+  it('defaults PUBLIC_URL to this machine on PORT, so PORT=8080 prints and mails :8080', () => {
+    assert.equal(loadConfig({ PORT: '8080' }).publicUrl, 'http://localhost:8080');
+    assert.equal(loadConfig({ PORT: '8080', PUBLIC_URL: '' }).publicUrl, 'http://localhost:8080');
+    assert.equal(
+      loadConfig({ PORT: '8080', PUBLIC_URL: 'http://portal.example.org' }).publicUrl,
+      'http://portal.example.org',
+      'a PUBLIC_URL that is set wins',
+    );
+    // PORT=0 lets the system pick a port at listen, after links are fixed:
+    // the documented fallback is 3000 (set PUBLIC_URL with PORT=0).
+    assert.equal(loadConfig({ PORT: '0' }).publicUrl, 'http://localhost:3000');
+  });
+
+  it('bounds the after-the-answer work with BACKGROUND_QUEUE_LIMIT', () => {
+    assert.equal(loadConfig({}).backgroundQueueLimit, 1000);
+    assert.equal(loadConfig({ BACKGROUND_QUEUE_LIMIT: '50' }).backgroundQueueLimit, 50);
+    assert.equal(loadConfig({ BACKGROUND_QUEUE_LIMIT: '' }).backgroundQueueLimit, 1000);
   });
 
   it('is frozen', () => {
@@ -125,6 +145,9 @@ describe('configuration', () => {
       ['SMTP_URL', { SMTP_URL: 'http://mail.example.org' }],
       ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
       ['PASSWORD_SERVICE_WORDS', { PASSWORD_SERVICE_WORDS: 'casmu,ab' }],
+      ['BACKGROUND_QUEUE_LIMIT', { BACKGROUND_QUEUE_LIMIT: '0' }],
+      ['BACKGROUND_QUEUE_LIMIT', { BACKGROUND_QUEUE_LIMIT: '1000001' }],
+      ['BACKGROUND_QUEUE_LIMIT', { BACKGROUND_QUEUE_LIMIT: 'many' }],
     ];
     for (const [variable, env] of cases) {
       it(`${variable}=${Object.values(env)[0]}`, () => {
@@ -208,6 +231,69 @@ describe('configuration', () => {
         assert.equal(config.captcha.secret, 'secret');
       });
     }
+  });
+
+  describe('an https PUBLIC_URL (a deployment)', () => {
+    it('applies the production rules when NODE_ENV is unset, saying why first', () => {
+      const problems = problemsOf({ PUBLIC_URL: 'https://portal.example.org' });
+      assert.match(problems[0] ?? '', /^NODE_ENV: unset with an https PUBLIC_URL/);
+      assert.ok(problems.some((p) => p.startsWith('APP_SECRET')));
+      assert.ok(problems.some((p) => p.startsWith('SMTP_URL')));
+      assert.ok(problems.some((p) => p.startsWith('SMS_WEBHOOK_URL')));
+    });
+
+    it('runs as production when NODE_ENV is unset and the production settings are there', () => {
+      const { NODE_ENV: _unset, ...rest } = PRODUCTION;
+      const config = loadConfig(rest);
+      assert.equal(config.env, 'production');
+      assert.equal(config.productionBecause, 'https PUBLIC_URL');
+      assert.equal(config.devMailbox, false);
+      assert.equal(config.demoMember, false);
+    });
+
+    it('keeps the dev mailbox and the demo member off even with NODE_ENV=development', () => {
+      const config = loadConfig({
+        NODE_ENV: 'development',
+        PUBLIC_URL: 'https://dev.example.org',
+      });
+      assert.equal(config.env, 'development');
+      assert.equal(config.devMailbox, false);
+      assert.deepEqual(config.devMailboxChannels, []);
+      assert.equal(config.demoMember, false);
+      assertRefused(
+        { NODE_ENV: 'development', PUBLIC_URL: 'https://dev.example.org', DEV_MAILBOX: 'true' },
+        'DEV_MAILBOX',
+      );
+      assertRefused(
+        { NODE_ENV: 'development', PUBLIC_URL: 'https://dev.example.org', DEMO_MEMBER: 'true' },
+        'DEMO_MEMBER',
+      );
+    });
+  });
+
+  it('shows in the dev mailbox only the channels without a real transport', () => {
+    assert.deepEqual(loadConfig({}).devMailboxChannels, ['email', 'sms']);
+    assert.deepEqual(loadConfig({ SMTP_URL: 'smtp://mail.example.org:25' }).devMailboxChannels, [
+      'sms',
+    ]);
+    assert.deepEqual(loadConfig({ SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms' }).devMailboxChannels, [
+      'email',
+    ]);
+    const both = loadConfig({
+      SMTP_URL: 'smtp://mail.example.org:25',
+      SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms',
+    });
+    assert.equal(both.devMailbox, false);
+  });
+
+  it('opens a management listener for metrics only when MANAGEMENT_PORT is set', () => {
+    assert.equal(loadConfig({}).management, undefined);
+    assert.deepEqual(loadConfig({ MANAGEMENT_PORT: '9000' }).management, {
+      port: 9000,
+      host: '127.0.0.1',
+    });
+    assertRefused({ MANAGEMENT_PORT: '0' }, 'MANAGEMENT_PORT');
+    assertRefused({ MANAGEMENT_PORT: 'metrics' }, 'MANAGEMENT_PORT');
   });
 
   it('stops the server with exit code 1 and one clear message when the environment is bad', () => {

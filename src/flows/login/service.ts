@@ -1,5 +1,7 @@
 // Login: one service function used by the HTML form and the JSON API alike.
+import { setTimeout as pause } from 'node:timers/promises';
 import { recordAudit } from '../../audit/record.ts';
+import { issueDeviceToken, type KnownDevice, knownDeviceFor } from '../../auth/devices.ts';
 import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { keyedHash } from '../../auth/secrets.ts';
 import { createSession, deleteSession } from '../../auth/sessions.ts';
@@ -7,17 +9,26 @@ import {
   accountWait,
   addressKey,
   claimLoginAttempt,
-  clearLoginFailures,
   DEFAULT_LOCKOUT,
   hitLimit,
+  type LockoutPolicy,
   peekLimit,
   releaseLimit,
+  settleLoginAttempt,
 } from '../../auth/throttle.ts';
+import type { Member } from '../../db/schema.ts';
 import { errors } from '../../messages/es.ts';
+import { checkCaptcha } from '../captcha-check.ts';
 import { type FlowDeps, type MemberView, type RequestContext, viewMember } from '../context.ts';
 import { throttledError } from '../errors.ts';
 import { loginErrors } from './errors.ts';
-import { GLOBAL_FAILURES_KEY, MAX_DOCUMENT_LENGTH, MAX_PASSWORD_LENGTH } from './state.ts';
+import {
+  GLOBAL_FAILURES_KEY,
+  MAX_DOCUMENT_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  SLOT_POLL_MS,
+  SLOT_POLLS,
+} from './state.ts';
 
 export interface LoginInput {
   document: string | undefined;
@@ -29,7 +40,18 @@ export interface LoginResult {
   token: string;
   expiresAt: Date;
   member: MemberView;
+  /** A new device token: this browser or app is known to the member from now on (ADR 016). */
+  deviceToken: string;
 }
+
+/**
+ * Whose budget a try spends. A try from a device that logged in as this
+ * member before spends the device's own; any other spends the account's
+ * and the client address's, which tries from elsewhere share.
+ */
+type Budget =
+  | { kind: 'device'; key: string; device: KnownDevice }
+  | { kind: 'account'; key: string; addressKey: string };
 
 export async function logIn(
   deps: FlowDeps,
@@ -38,40 +60,32 @@ export async function logIn(
 ): Promise<LoginResult> {
   const { document, password } = readCredentials(input);
   const documentHash = keyedHash(deps.secret, 'document', document);
-  await refuseWhileThrottled(deps, documentHash, context);
-
-  const verdict = await deps.captcha.verify({ response: input.captcha, ip: context.ip });
-  if (verdict !== 'ok') {
-    // A failed CAPTCHA is a failed login for the address's budget.
-    await hitLimit(
-      deps.db,
-      deps.clock,
-      addressCounter(context),
-      deps.limits.loginFailuresPerAddress,
-    );
-    await countGlobalFailure(deps);
-    await recordAudit(deps.db, deps.clock, {
-      type: 'captcha_failed',
-      outcome: 'refused',
-      documentHash,
-      ...auditContext(context),
-    });
-    throw verdict === 'missing' ? loginErrors.captchaMissing() : loginErrors.captchaFailed();
-  }
-
-  // Counted as a failure before the password is checked; a success gives it back.
-  const attempt = await claimAttempt(deps, documentHash, context);
-
   const member = await deps.db
     .selectFrom('members')
     .selectAll()
     .where('document', '=', document)
     .executeTakeFirst();
+  const device = knownDeviceFor(deps.secret, context.deviceToken, member?.id, deps.clock.now());
+  const budget: Budget = device
+    ? { kind: 'device', key: device.budgetKey, device }
+    : { kind: 'account', key: documentHash, addressKey: addressCounter(context) };
+  await refuseWhileThrottled(deps, budget, documentHash, context);
+
+  // A failed CAPTCHA spends only its own budget (captcha-check.ts).
+  await checkCaptcha(deps, input.captcha, context, documentHash);
+
+  // A slot before the password is checked; the outcome is recorded after.
+  const attempt = await claimAttempt(deps, budget, documentHash, context);
 
   const usable = member && member.status === 'active' && member.password_hash ? member : undefined;
-  const matches = usable?.password_hash
-    ? await deps.hasher.verify(usable.password_hash, password)
-    : await deps.hasher.verifyNothing(password);
+  let matches = false;
+  try {
+    matches = usable?.password_hash
+      ? await deps.hasher.verify(usable.password_hash, password)
+      : await deps.hasher.verifyNothing(password);
+  } finally {
+    if (!matches) await settle(deps, budget, attempt, 'failed');
+  }
 
   if (!usable || !matches) {
     await countGlobalFailure(deps);
@@ -80,28 +94,18 @@ export async function logIn(
       outcome: 'failed',
       memberId: member?.id ?? null,
       documentHash,
-      detail: { reason: !member ? 'unknown' : !usable ? 'unusable' : 'password' },
+      detail: {
+        reason: !member ? 'unknown' : !usable ? 'unusable' : 'password',
+        ...(device ? { device: 'known' } : {}),
+      },
       ...auditContext(context),
     });
     const base = member ? null : withoutCheckDigit(document);
     throw base ? loginErrors.checkDigit(base) : loginErrors.invalidCredentials();
   }
 
-  await clearLoginFailures(deps.db, documentHash);
-  await releaseLimit(deps.db, attempt.addressKey, attempt.windowStart);
-  if (deps.hasher.needsRehash(usable.password_hash as string)) {
-    await deps.db
-      .updateTable('members')
-      .set({ password_hash: await deps.hasher.hash(password), updated_at: deps.clock.now() })
-      .where('id', '=', usable.id)
-      .execute();
-    await recordAudit(deps.db, deps.clock, {
-      type: 'password_rehashed',
-      outcome: 'ok',
-      memberId: usable.id,
-      ...auditContext(context),
-    });
-  }
+  await settle(deps, budget, attempt, 'ok');
+  await rehashIfNeeded(deps, usable, password, context);
 
   const { token, session } = await createSession(
     deps.db,
@@ -118,70 +122,144 @@ export async function logIn(
     type: 'login',
     outcome: 'ok',
     memberId: usable.id,
+    ...(device ? { detail: { device: 'known' } } : {}),
     ...auditContext(context),
   });
-  return { token, expiresAt: session.expires_at, member: viewMember(usable) };
+  return {
+    token,
+    expiresAt: session.expires_at,
+    member: viewMember(usable),
+    deviceToken: issueDeviceToken(deps.secret, usable.id, deps.clock.now()),
+  };
+}
+
+async function rehashIfNeeded(
+  deps: FlowDeps,
+  member: Member,
+  password: string,
+  context: RequestContext,
+): Promise<void> {
+  if (!deps.hasher.needsRehash(member.password_hash as string)) return;
+  await deps.db
+    .updateTable('members')
+    .set({ password_hash: await deps.hasher.hash(password), updated_at: deps.clock.now() })
+    .where('id', '=', member.id)
+    .execute();
+  await recordAudit(deps.db, deps.clock, {
+    type: 'password_rehashed',
+    outcome: 'ok',
+    memberId: member.id,
+    ...auditContext(context),
+  });
 }
 
 /**
- * Refuses, before any password work, a login for an account in its wait or
- * from an address over its failure budget. Counted per normalised document
- * whether or not a member has it, so a wait never tells. A first look that
- * counts nothing (a refusal spends no CAPTCHA); claimAttempt decides.
+ * Refuses, before any password work, a login whose budget waits: for a try
+ * from elsewhere, the account's wait or the address's failure budget
+ * (counted per normalised document whether or not a member has it, so a
+ * wait never tells); for a known device, its own wait only. A first look
+ * that counts nothing (a refusal spends no CAPTCHA); claimAttempt decides.
  */
 async function refuseWhileThrottled(
   deps: FlowDeps,
+  budget: Budget,
   documentHash: string,
   context: RequestContext,
 ): Promise<void> {
-  const address = await peekLimit(
-    deps.db,
-    deps.clock,
-    addressCounter(context),
-    deps.limits.loginFailuresPerAddress,
-  );
-  const accountSeconds = await accountWait(deps.db, deps.clock, documentHash);
-  const seconds = Math.max(accountSeconds, address.allowed ? 0 : address.retryAfterSeconds);
+  const ownSeconds = await accountWait(deps.db, deps.clock, budget.key);
+  let addressSeconds = 0;
+  if (budget.kind === 'account') {
+    const address = await peekLimit(
+      deps.db,
+      deps.clock,
+      budget.addressKey,
+      deps.limits.loginFailuresPerAddress,
+    );
+    if (!address.allowed) addressSeconds = address.retryAfterSeconds;
+  }
+  const seconds = Math.max(ownSeconds, addressSeconds);
   if (seconds === 0) return;
-  await refuse(deps, documentHash, context, accountSeconds > 0 ? 'account' : 'address', seconds);
+  await refuse(deps, documentHash, context, ownSeconds > 0 ? budget.kind : 'address', seconds);
+}
+
+interface Attempt {
+  /** The address count this try added (given back on success), for tries from elsewhere. */
+  address: { key: string; windowStart: Date } | null;
+}
+
+function lockoutPolicy(deps: FlowDeps, budget: Budget): LockoutPolicy {
+  return {
+    ...DEFAULT_LOCKOUT,
+    freeFailures:
+      budget.kind === 'device' ? deps.limits.deviceFreeFailures : deps.limits.loginFreeFailures,
+    firstWaitMs: deps.limits.loginWaitFirstMs,
+    maxWaitMs: deps.limits.loginWaitMaxMs,
+  };
 }
 
 /**
- * Counts this try against the client address and the account before the
- * password is checked, each in one atomic statement, so that parallel tries
- * (on any instance) get no more checks than the limits allow. A try is a
- * failure until it succeeds: logIn gives the address's count back and clears
- * the account's on success.
+ * Counts this try against the client address (tries from elsewhere only)
+ * and takes a slot on the account or the device, each in one atomic
+ * statement, so that parallel tries on any instance get no more password
+ * checks than the limits allow. When every slot is taken by checks in
+ * flight (a family logging in on several phones at once, an app retrying),
+ * the try waits for one, briefly, instead of being refused.
  */
 async function claimAttempt(
   deps: FlowDeps,
+  budget: Budget,
   documentHash: string,
   context: RequestContext,
-): Promise<{ addressKey: string; windowStart: Date }> {
-  const key = addressCounter(context);
-  const address = await hitLimit(deps.db, deps.clock, key, deps.limits.loginFailuresPerAddress);
-  if (!address.allowed) {
-    await releaseLimit(deps.db, key, address.windowStart);
-    await refuse(deps, documentHash, context, 'address', address.retryAfterSeconds);
+): Promise<Attempt> {
+  let address: Attempt['address'] = null;
+  if (budget.kind === 'account') {
+    const verdict = await hitLimit(
+      deps.db,
+      deps.clock,
+      budget.addressKey,
+      deps.limits.loginFailuresPerAddress,
+    );
+    address = { key: budget.addressKey, windowStart: verdict.windowStart };
+    if (!verdict.allowed) {
+      await releaseLimit(deps.db, address.key, address.windowStart);
+      await refuse(deps, documentHash, context, 'address', verdict.retryAfterSeconds);
+    }
   }
-  const account = await claimLoginAttempt(deps.db, deps.clock, documentHash, {
-    ...DEFAULT_LOCKOUT,
-    freeFailures: deps.limits.loginFreeFailures,
-    firstWaitMs: deps.limits.loginWaitFirstMs,
-    maxWaitMs: deps.limits.loginWaitMaxMs,
-  });
-  if (!account.allowed) {
-    await releaseLimit(deps.db, key, address.windowStart);
-    await refuse(deps, documentHash, context, 'account', account.retryAfterSeconds);
+  const policy = lockoutPolicy(deps, budget);
+  for (let poll = 0; ; poll += 1) {
+    const claim = await claimLoginAttempt(deps.db, deps.clock, budget.key, policy);
+    if (claim.allowed) return { address };
+    if (!claim.busy || poll >= SLOT_POLLS) {
+      if (address) await releaseLimit(deps.db, address.key, address.windowStart);
+      await refuse(
+        deps,
+        documentHash,
+        context,
+        budget.kind,
+        claim.busy ? 1 : claim.retryAfterSeconds,
+      );
+    }
+    await pause(SLOT_POLL_MS + Math.floor(Math.random() * SLOT_POLL_MS));
   }
-  return { addressKey: key, windowStart: address.windowStart };
+}
+
+/** Records the try's outcome on its budget; a success gives the address's count back. */
+async function settle(
+  deps: FlowDeps,
+  budget: Budget,
+  attempt: Attempt,
+  outcome: 'failed' | 'ok',
+): Promise<void> {
+  await settleLoginAttempt(deps.db, deps.clock, budget.key, outcome, lockoutPolicy(deps, budget));
+  if (outcome === 'ok' && attempt.address)
+    await releaseLimit(deps.db, attempt.address.key, attempt.address.windowStart);
 }
 
 async function refuse(
   deps: FlowDeps,
   documentHash: string,
   context: RequestContext,
-  limit: 'account' | 'address',
+  limit: 'account' | 'address' | 'device',
   seconds: number,
 ): Promise<never> {
   await recordAudit(deps.db, deps.clock, {

@@ -24,3 +24,11 @@ export const MAX_DOCUMENT_LENGTH = 32;
  */
 export const GLOBAL_FAILURES_KEY = 'login-failures:global';
 export const HARDENED_CAPTCHA_FACTOR = 3;
+
+/**
+ * A try that finds every slot of its account taken by checks in flight waits
+ * for one: it looks again every SLOT_POLL_MS (plus up to as much at random),
+ * at most SLOT_POLLS times (about 3 s), then answers 429 with Retry-After 1.
+ */
+export const SLOT_POLL_MS = 15;
+export const SLOT_POLLS = 130;

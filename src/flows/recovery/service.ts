@@ -1,9 +1,16 @@
 // The recovery and registration steps, shared by the pages and the API.
 import { recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
+import { knownDeviceFor } from '../../auth/devices.ts';
 import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
-import { addressKey, clearLoginFailures, hitLimit, peekLimit } from '../../auth/throttle.ts';
+import {
+  addressKey,
+  clearLoginFailures,
+  hitLimit,
+  peekLimit,
+  releaseLimit,
+} from '../../auth/throttle.ts';
 import {
   countMemberMessages,
   countSmsTo,
@@ -15,6 +22,8 @@ import { passwordRequestEmail } from '../../courier/templates/password-request.t
 import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
 import type { Database, Member } from '../../db/schema.ts';
 import { errors } from '../../messages/es.ts';
+import { serviceBusyError } from '../background.ts';
+import { checkCaptcha } from '../captcha-check.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
 import { throttledError } from '../errors.ts';
 import { recoveryErrors } from './errors.ts';
@@ -54,11 +63,18 @@ export async function requestPasswordChange(
   if (!channel) fields.channel = errors.CHANNEL_REQUIRED;
   if (Object.keys(fields).length > 0 || !channel) throw recoveryErrors.invalidFields(fields);
 
+  // Refusals that spend nothing come first: a full queue, a spent budget.
+  if (!deps.background.hasRoom()) throw serviceBusyError();
+  const budgetLeft = await requestsBudget(peekLimit, deps, context);
+  if (!budgetLeft.allowed)
+    await refuseRequests(deps, identifier, context, budgetLeft.retryAfterSeconds);
+
+  // Only a request with a solved CAPTCHA spends the budget the address's
+  // members share; junk spends its own (captcha-check.ts).
+  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, identifier));
   const perAddress = await requestsBudget(hitLimit, deps, context);
   if (!perAddress.allowed)
     await refuseRequests(deps, identifier, context, perAddress.retryAfterSeconds);
-
-  await checkCaptcha(deps, input.captcha, context, identifier);
 
   // Everything that depends on who the document belongs to runs after the
   // answer, for every document alike: the answer's time tells nothing.
@@ -81,13 +97,17 @@ async function fulfilPasswordRequest(
   const now = deps.clock.now();
   const outcome = await deps.db.transaction().execute(async (trx) => {
     const member = await findMember(trx, identifier, true);
-    const refusal = await whyNotSend(trx, deps, member, channel, now);
-    if (refusal || !member) return { member, refusal: refusal ?? 'unknown', queued: false };
+    // A device that logged in as this member before has budgets of its own,
+    // and its links and codes outlive requests from elsewhere (ADR 016).
+    const knownDevice = knownDeviceFor(deps.secret, context.deviceToken, member?.id, now) !== null;
+    const refusal = await whyNotSend(trx, deps, member, channel, now, knownDevice);
+    if (refusal || !member)
+      return { member, refusal: refusal ?? 'unknown', queued: false, knownDevice };
 
-    await retireSecrets(trx, member.id, now);
+    await retireSecrets(trx, member.id, now, knownDevice ? 'all' : 'from-elsewhere');
     if (channel === 'email') {
       const token = generateToken();
-      await insertSecret(
+      const secretId = await insertSecret(
         trx,
         member.id,
         'email_link',
@@ -95,6 +115,7 @@ async function fulfilPasswordRequest(
         hashToken(token),
         now,
         EMAIL_LINK_MINUTES,
+        knownDevice,
       );
       const link = `${deps.publicUrl}${CHANGE_PASSWORD_PATH}?token=${token}`;
       await enqueueMessage(
@@ -108,10 +129,11 @@ async function fulfilPasswordRequest(
           content: passwordRequestEmail({ link, minutes: EMAIL_LINK_MINUTES }),
         },
         member.id,
+        { secretId, knownDevice },
       );
     } else {
       const code = generateNumericCode(6);
-      await insertSecret(
+      const secretId = await insertSecret(
         trx,
         member.id,
         'sms_code',
@@ -119,6 +141,7 @@ async function fulfilPasswordRequest(
         codeHash(deps, member.id, code),
         now,
         SMS_CODE_MINUTES,
+        knownDevice,
       );
       await enqueueMessage(
         trx,
@@ -131,16 +154,17 @@ async function fulfilPasswordRequest(
           content: smsCodeMessage({ code, minutes: SMS_CODE_MINUTES }),
         },
         member.id,
+        { secretId, knownDevice },
       );
     }
-    return { member, refusal: null, queued: true };
+    return { member, refusal: null, queued: true, knownDevice };
   });
 
   await recordAudit(deps.db, deps.clock, {
     type: channel === 'email' ? 'link_sent' : 'code_sent',
     outcome: outcome.queued ? 'ok' : 'ignored',
     memberId: outcome.member?.id ?? null,
-    documentHash: keyedHash(deps.secret, 'document', identifier),
+    documentHash: documentHashOf(deps, identifier),
     channel: context.channel,
     ip: context.ip,
     userAgent: context.userAgent,
@@ -148,6 +172,7 @@ async function fulfilPasswordRequest(
       flow,
       via: channel,
       ...(outcome.refusal ? { reason: outcome.refusal } : {}),
+      ...(outcome.knownDevice ? { device: 'known' } : {}),
     },
   });
   if (outcome.queued) deps.courier.wake();
@@ -166,78 +191,112 @@ export async function verifySmsCode(
   else if (!/^\d{6}$/.test(code)) fields.code = errors.CODE_FORMAT;
   if (Object.keys(fields).length > 0) throw recoveryErrors.invalidFields(fields);
 
-  // A wrong code spends the address's request budget: many documents' codes
-  // cannot be guessed from one address (each code has its own 5 tries).
-  const perAddress = await requestsBudget(peekLimit, deps, context);
-  if (!perAddress.allowed)
-    await refuseRequests(deps, identifier, context, perAddress.retryAfterSeconds);
-
   const now = deps.clock.now();
   const member = await findMember(deps.db, identifier);
-  // An unknown document still costs one keyed hash, like a known one.
-  const candidate = codeHash(deps, member?.id ?? 0, code);
-  const result = member
-    ? await deps.db.transaction().execute(async (trx) => {
-        // One statement counts the try and, when the code is right, uses it up:
-        // concurrent tries of one code give at most one success.
-        const row = await trx
-          .updateTable('one_time_secrets')
-          .set((eb) => ({
-            attempts: eb('attempts', '+', 1),
-            used_at: eb
-              .case()
-              .when('secret_hash', '=', candidate)
-              .then(now)
-              .else(eb.ref('used_at'))
-              .end(),
-          }))
-          .where('id', '=', (eb) =>
-            eb
-              .selectFrom('one_time_secrets')
-              .select('id')
-              .where('member_id', '=', member.id)
-              .where('kind', '=', 'sms_code')
-              .orderBy('id', 'desc')
-              .limit(1),
-          )
-          .where('used_at', 'is', null)
-          .where('expires_at', '>', now)
-          .where('attempts', '<', SMS_CODE_MAX_TRIES)
-          .returning(['flow', 'used_at', 'attempts'])
-          .executeTakeFirst();
-        if (!row?.used_at) return { ok: false as const, attempts: row?.attempts ?? null };
-        const token = generateToken();
-        await insertSecret(
-          trx,
-          member.id,
-          'set_password',
-          row.flow,
-          hashToken(token),
-          now,
-          SET_PASSWORD_TOKEN_MINUTES,
-        );
-        return { ok: true as const, token, flow: row.flow };
-      })
-    : { ok: false as const, attempts: null };
+  // A try is counted against the address's budget of wrong codes before the
+  // code is checked, in one statement, and given back when it was right: so
+  // parallel wrong codes cannot all pass a check made before any was counted.
+  // The budget is its own (junk codes need no CAPTCHA: they must not spend
+  // the password requests of the address's members), and a device that
+  // logged in as this member before does not spend it (ADR 016); each code
+  // has its own SMS_CODE_MAX_TRIES either way.
+  const knownDevice = knownDeviceFor(deps.secret, context.deviceToken, member?.id, now);
+  const counted = knownDevice ? null : await spendCodeTry(deps, identifier, context);
+
+  // Unknown documents run the same statements (on member id 0, which no
+  // member has): the answer's time does not tell them apart.
+  const memberId = member?.id ?? 0;
+  const candidate = codeHash(deps, memberId, code);
+  const result = await deps.db.transaction().execute(async (trx) => {
+    // One statement counts the try on the member's live codes (the newest
+    // asked for from a known device, and the newest from elsewhere) and uses
+    // up the one that matches: concurrent tries give at most one success.
+    const rows = await trx
+      .updateTable('one_time_secrets')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        used_at: eb
+          .case()
+          .when('secret_hash', '=', candidate)
+          .then(now)
+          .else(eb.ref('used_at'))
+          .end(),
+      }))
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('one_time_secrets')
+          .select((s) => s.fn.max('id').as('id'))
+          .where('member_id', '=', memberId)
+          .where('kind', '=', 'sms_code')
+          .groupBy('known_device'),
+      )
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('attempts', '<', SMS_CODE_MAX_TRIES)
+      .returning(['flow', 'used_at', 'attempts', 'known_device'])
+      .execute();
+    const used = rows.find((row) => row.used_at !== null);
+    if (!used || !member) return { ok: false as const, attempts: rows.map((row) => row.attempts) };
+    const token = generateToken();
+    await insertSecret(
+      trx,
+      member.id,
+      'set_password',
+      used.flow,
+      hashToken(token),
+      now,
+      SET_PASSWORD_TOKEN_MINUTES,
+      used.known_device,
+    );
+    return { ok: true as const, token, flow: used.flow };
+  });
 
   await recordAudit(deps.db, deps.clock, {
     type: 'code_verified',
     outcome: result.ok ? 'ok' : 'failed',
     memberId: member?.id ?? null,
-    documentHash: keyedHash(deps.secret, 'document', identifier),
+    documentHash: documentHashOf(deps, identifier),
     channel: context.channel,
     ip: context.ip,
     userAgent: context.userAgent,
-    ...(result.ok ? {} : { detail: { attempts: result.attempts } }),
+    ...(result.ok
+      ? knownDevice
+        ? { detail: { device: 'known' } }
+        : {}
+      : {
+          detail: {
+            attempts: result.attempts.length > 0 ? Math.max(...result.attempts) : null,
+            ...(knownDevice ? { device: 'known' } : {}),
+          },
+        }),
   });
-  if (!result.ok) {
-    await requestsBudget(hitLimit, deps, context);
-    throw recoveryErrors.codeInvalid();
-  }
+  if (!result.ok) throw recoveryErrors.codeInvalid();
+  if (counted) await releaseLimit(deps.db, counted.key, counted.windowStart);
   return { token: result.token, flow: result.flow };
 }
 
-/** The per-address budget of password requests and wrong codes: spent (hitLimit) or looked at (peekLimit). */
+/** Counts one code try against the address's budget of wrong codes; refuses past it. */
+async function spendCodeTry(
+  deps: FlowDeps,
+  identifier: string,
+  context: RequestContext,
+): Promise<{ key: string; windowStart: Date }> {
+  const key = `sms-code-failures:${addressKey(context.ip)}`;
+  const verdict = await hitLimit(deps.db, deps.clock, key, deps.limits.smsCodeFailuresPerAddress);
+  if (!verdict.allowed) {
+    await releaseLimit(deps.db, key, verdict.windowStart);
+    await refuseRequests(
+      deps,
+      identifier,
+      context,
+      verdict.retryAfterSeconds,
+      'sms_code_failures_per_address',
+    );
+  }
+  return { key, windowStart: verdict.windowStart };
+}
+
+/** The per-address budget of password requests: spent (hitLimit) or looked at (peekLimit). */
 function requestsBudget(
   look: typeof hitLimit | typeof peekLimit,
   deps: FlowDeps,
@@ -251,39 +310,68 @@ function requestsBudget(
   );
 }
 
+function documentHashOf(deps: FlowDeps, identifier: string): string {
+  return keyedHash(deps.secret, 'document', identifier);
+}
+
 async function refuseRequests(
   deps: FlowDeps,
   identifier: string,
   context: RequestContext,
   seconds: number,
+  limit = 'password_requests_per_address',
 ): Promise<never> {
   await recordAudit(deps.db, deps.clock, {
     type: 'throttled',
     outcome: 'refused',
-    documentHash: keyedHash(deps.secret, 'document', identifier),
+    documentHash: documentHashOf(deps, identifier),
     channel: context.channel,
     ip: context.ip,
     userAgent: context.userAgent,
-    detail: { limit: 'password_requests_per_address', retryAfter: seconds },
+    detail: { limit, retryAfter: seconds },
   });
   throw throttledError('REQUESTS_THROTTLED', seconds);
 }
 
-/** Whether a link or set-password token can still be used (opening the page never uses it). */
+/**
+ * Whether a link or set-password token can still be used (opening the page
+ * never uses it), and whose password it sets, masked ("Ana P., documento
+ * ***456"): a member who opened a link someone else sent notices it is not
+ * their account.
+ */
 export async function peekPasswordToken(
   deps: FlowDeps,
   token: string | undefined,
-): Promise<{ flow: RecoveryFlow } | null> {
+): Promise<{ flow: RecoveryFlow; holder: string } | null> {
   if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const row = await deps.db
     .selectFrom('one_time_secrets')
-    .select('flow')
-    .where('secret_hash', '=', hashToken(token))
-    .where('kind', 'in', ['email_link', 'set_password'])
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', deps.clock.now())
+    .innerJoin('members', 'members.id', 'one_time_secrets.member_id')
+    .select([
+      'one_time_secrets.flow',
+      'members.first_name',
+      'members.last_name',
+      'members.document',
+    ])
+    .where('one_time_secrets.secret_hash', '=', hashToken(token))
+    .where('one_time_secrets.kind', 'in', ['email_link', 'set_password'])
+    .where('one_time_secrets.used_at', 'is', null)
+    .where('one_time_secrets.expires_at', '>', deps.clock.now())
+    .where('members.status', '=', 'active')
     .executeTakeFirst();
-  return row ?? null;
+  if (!row) return null;
+  return {
+    flow: row.flow,
+    holder: maskedHolder(row.first_name, row.last_name, row.document),
+  };
+}
+
+/** "Ana P., documento ***456": enough for the holder to recognise, little for anyone else. */
+export function maskedHolder(firstName: string, lastName: string, document: string): string {
+  const first = firstName.trim().split(/\s+/)[0] ?? '';
+  const initial = lastName.trim().charAt(0).toLocaleUpperCase('es-UY');
+  const name = initial ? `${first} ${initial}.` : first;
+  return `${name}, documento ***${document.slice(-3)}`;
 }
 
 export interface SetPasswordInput {
@@ -332,7 +420,7 @@ export async function setPasswordWithToken(
   });
   if (Object.keys(problems).length > 0) throw recoveryErrors.passwordRejected(problems);
 
-  await checkCaptcha(deps, input.captcha, context, found.document);
+  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, found.document));
   const passwordHash = await deps.hasher.hash(password);
   const via = found.kind === 'email_link' ? 'email' : 'sms';
 
@@ -401,25 +489,6 @@ function readIdentifier(raw: string | undefined, fields: Record<string, string>)
   return digits.replace(/^0+(?=\d)/, '');
 }
 
-async function checkCaptcha(
-  deps: FlowDeps,
-  response: string | undefined,
-  context: RequestContext,
-  document: string,
-): Promise<void> {
-  const verdict = await deps.captcha.verify({ response, ip: context.ip });
-  if (verdict === 'ok') return;
-  await recordAudit(deps.db, deps.clock, {
-    type: 'captcha_failed',
-    outcome: 'refused',
-    documentHash: keyedHash(deps.secret, 'document', document),
-    channel: context.channel,
-    ip: context.ip,
-    userAgent: context.userAgent,
-  });
-  throw verdict === 'missing' ? recoveryErrors.captchaMissing() : recoveryErrors.captchaFailed();
-}
-
 /**
  * The member by document, else by member number, else, for 8 digits ending in
  * their own check digit (SPEC §3: members often type it), by the document
@@ -452,6 +521,7 @@ async function whyNotSend(
   member: Member | undefined,
   channel: DeliveryChannel,
   now: Date,
+  knownDevice: boolean,
 ): Promise<string | null> {
   if (!member) return 'unknown';
   if (member.status !== 'active') return 'inactive';
@@ -461,15 +531,16 @@ async function whyNotSend(
   const hourAgo = addMinutes(now, -60);
   // The member's row is locked (findMember with lock); the number may be shared.
   if (
-    (await countMemberMessages(db, member.id, hourAgo, REQUEST_TEMPLATES)) >=
+    (await countMemberMessages(db, member.id, hourAgo, REQUEST_TEMPLATES, knownDevice)) >=
     limits.perMemberPerHour
   )
     return 'member_limit';
   if (channel === 'sms') {
     await lockDestination(db, 'sms', destination);
-    if ((await countSmsTo(db, destination, hourAgo)) >= limits.smsPerNumberPerHour)
+    if ((await countSmsTo(db, destination, hourAgo, knownDevice)) >= limits.smsPerNumberPerHour)
       return 'number_hour_limit';
-    if ((await countSmsTo(db, destination, addMinutes(now, -24 * 60))) >= limits.smsPerNumberPerDay)
+    const dayAgo = addMinutes(now, -24 * 60);
+    if ((await countSmsTo(db, destination, dayAgo, knownDevice)) >= limits.smsPerNumberPerDay)
       return 'number_day_limit';
     if (!(await withinSmsBudget(db, deps))) return 'sms_budget';
   }
@@ -502,16 +573,27 @@ async function withinSmsBudget(db: Database, deps: FlowDeps): Promise<boolean> {
   return verdict.allowed;
 }
 
-/** Kills the member's unused links, codes and set-password tokens. */
-async function retireSecrets(db: Database, memberId: number, now: Date): Promise<void> {
-  await db
+/**
+ * Kills the member's unused links, codes and set-password tokens: all of
+ * them, or (for a request from elsewhere) only those asked for from
+ * elsewhere, so a stranger's request never cancels the member's own.
+ */
+async function retireSecrets(
+  db: Database,
+  memberId: number,
+  now: Date,
+  scope: 'all' | 'from-elsewhere' = 'all',
+): Promise<void> {
+  let query = db
     .updateTable('one_time_secrets')
     .set({ used_at: now })
     .where('member_id', '=', memberId)
-    .where('used_at', 'is', null)
-    .execute();
+    .where('used_at', 'is', null);
+  if (scope === 'from-elsewhere') query = query.where('known_device', '=', false);
+  await query.execute();
 }
 
+/** Stores a secret's hash; answers its id (the outbox message that carries it names it). */
 async function insertSecret(
   db: Database,
   memberId: number,
@@ -520,8 +602,9 @@ async function insertSecret(
   secretHash: string,
   now: Date,
   minutes: number,
-): Promise<void> {
-  await db
+  knownDevice: boolean,
+): Promise<string> {
+  const row = await db
     .insertInto('one_time_secrets')
     .values({
       member_id: memberId,
@@ -530,8 +613,11 @@ async function insertSecret(
       secret_hash: secretHash,
       created_at: now,
       expires_at: addMinutes(now, minutes),
+      known_device: knownDevice,
     })
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return String(row.id);
 }
 
 function codeHash(deps: FlowDeps, memberId: number, code: string): string {

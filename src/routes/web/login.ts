@@ -1,5 +1,6 @@
 // Pages: login ("/"), the form post, the member home and logout.
 import type { FastifyInstance } from 'fastify';
+import { DEVICE_TOKEN_DAYS } from '../../auth/devices.ts';
 import { deleteSession } from '../../auth/sessions.ts';
 import { type AppDeps, flowDepsFor } from '../../deps.ts';
 import { viewMember } from '../../flows/context.ts';
@@ -8,7 +9,7 @@ import { text } from '../../messages/es.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { homePage } from '../../views/pages/home.ts';
 import { loginPage } from '../../views/pages/login.ts';
-import { formField, requestContext, resendForm } from '../context.ts';
+import { deviceCookieName, formField, requestContext, resendForm } from '../context.ts';
 
 export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
   const flowDeps = flowDepsFor(deps);
@@ -44,6 +45,11 @@ export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
       const previous = request.cookies[sessionCookieName(deps)];
       if (previous) await deleteSession(deps.db, previous);
       reply.setCookie(sessionCookieName(deps), result.token, sessionCookieOptions(deps));
+      // This browser is known to the member from now on (ADR 016).
+      reply.setCookie(deviceCookieName(deps.config.secureCookies), result.deviceToken, {
+        ...sessionCookieOptions(deps),
+        maxAge: DEVICE_TOKEN_DAYS * 86_400,
+      });
       return reply.redirect('/inicio', 303);
     } catch (error) {
       return resendForm(reply, error, (e) =>

@@ -125,6 +125,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
         captcha: deps.captcha,
         ruleText: policyText,
         state: valid ? 'form' : 'invalid',
+        ...(valid ? { holder: valid.holder } : {}),
       });
     },
   );
@@ -159,10 +160,12 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
           state: 'invalid',
         });
       }
+      const valid = await peekPasswordToken(flowDeps, request.cookies[tokenCookie]);
       return renderChange(reply, error.status, {
         captcha: deps.captcha,
         ruleText: policyText,
         state: 'form',
+        ...(valid ? { holder: valid.holder } : {}),
         message: error.message,
         fields: error.fields,
       });

@@ -16,6 +16,8 @@ export interface ChangePasswordView {
   captcha: Captcha;
   ruleText: string;
   state: 'form' | 'done' | 'invalid';
+  /** Whose password the form sets, masked ("Ana P., documento ***456"). */
+  holder?: string;
   message?: string;
   fields?: FieldMessages;
 }
@@ -37,6 +39,7 @@ export function changePasswordPage(view: ChangePasswordView): string {
 </div>`;
   } else {
     body = html`<h1>${manual.changeTitle}</h1>
+${view.holder ? html`<div class="alert alert-info"><p>Está cambiando la contraseña de <strong>${view.holder}</strong>. Si no es su cuenta, no continúe y cierre esta página.</p></div>` : ''}
 ${errorSummary(view.message, fields)}
 <form method="post" action="/cambiar-contrasena" novalidate>
   ${textField({
@@ -58,7 +61,7 @@ ${errorSummary(view.message, fields)}
     error: fields.passwordConfirmation,
     reveal: true,
   })}
-  ${captchaField(view.captcha, fields.captcha)}
+  ${captchaField(view.captcha, fields.captcha, 'set-password')}
   <div class="actions">
     <a class="button button-secondary" href="/">${manual.back}</a>
     <button type="submit" class="button button-primary">${manual.confirm}</button>

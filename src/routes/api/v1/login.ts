@@ -10,12 +10,13 @@ import { logIn, logOut } from '../../../flows/login/service.ts';
 import { GLOBAL_FAILURES_KEY, HARDENED_CAPTCHA_FACTOR } from '../../../flows/login/state.ts';
 import { bearerToken } from '../../../plugins/session.ts';
 import { requestContext } from '../../context.ts';
-import { bearerSecurity, errorRef, memberRef } from './schemas.ts';
+import { bearerSecurity, deviceTokenProperty, errorRef, memberRef } from './schemas.ts';
 
 interface LoginBody {
   document: string;
   password: string;
   captcha?: string;
+  deviceToken?: string;
 }
 
 export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
@@ -83,6 +84,7 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
               maxLength: 8192,
               description: 'The CAPTCHA response (ALTCHA: base64 payload)',
             },
+            deviceToken: deviceTokenProperty,
           },
           required: ['document', 'password'],
           additionalProperties: false,
@@ -94,8 +96,13 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
               token: { type: 'string' },
               expiresAt: { type: 'string', format: 'date-time' },
               member: memberRef,
+              deviceToken: {
+                type: 'string',
+                description:
+                  'Keep it and send it with later logins and password requests of this member: tries from elsewhere cannot make this app wait (renewed at every login).',
+              },
             },
-            required: ['token', 'expiresAt', 'member'],
+            required: ['token', 'expiresAt', 'member', 'deviceToken'],
           },
           400: errorRef,
           401: errorRef,
@@ -120,6 +127,7 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
         token: result.token,
         expiresAt: result.expiresAt.toISOString(),
         member: result.member,
+        deviceToken: result.deviceToken,
       };
     },
   );

@@ -7,7 +7,7 @@ import {
   verifySmsCode,
 } from '../../../flows/recovery/service.ts';
 import { requestContext } from '../../context.ts';
-import { errorRef } from './schemas.ts';
+import { deviceTokenProperty, errorRef } from './schemas.ts';
 
 /** The one answer to every password request, known document or not. */
 export const PASSWORD_REQUEST_ACCEPTED =
@@ -23,7 +23,15 @@ const messageSchema = {
 export function registerRecoveryApi(app: FastifyInstance, deps: AppDeps): void {
   const flowDeps = flowDepsFor(deps);
 
-  app.post<{ Body: { document: string; channel: string; captcha?: string; flow?: string } }>(
+  app.post<{
+    Body: {
+      document: string;
+      channel: string;
+      captcha?: string;
+      flow?: string;
+      deviceToken?: string;
+    };
+  }>(
     '/api/v1/password-requests',
     {
       schema: {
@@ -42,11 +50,12 @@ export function registerRecoveryApi(app: FastifyInstance, deps: AppDeps): void {
             channel: { type: 'string', enum: ['email', 'sms'] },
             captcha: { type: 'string', maxLength: 8192 },
             flow: { type: 'string', enum: ['recovery', 'registration'], default: 'recovery' },
+            deviceToken: deviceTokenProperty,
           },
           required: ['document', 'channel'],
           additionalProperties: false,
         },
-        response: { 202: messageSchema, 400: errorRef, 429: errorRef },
+        response: { 202: messageSchema, 400: errorRef, 429: errorRef, 503: errorRef },
       },
     },
     async (request, reply) => {
@@ -75,6 +84,7 @@ export function registerRecoveryApi(app: FastifyInstance, deps: AppDeps): void {
           properties: {
             document: { type: 'string', maxLength: 64 },
             code: { type: 'string', maxLength: 32 },
+            deviceToken: deviceTokenProperty,
           },
           required: ['document', 'code'],
           additionalProperties: false,

@@ -34,3 +34,11 @@ export const errorRef = { $ref: 'Error#' } as const;
 export const memberRef = { $ref: 'Member#' } as const;
 
 export const bearerSecurity = [{ bearerAuth: [] }];
+
+/** The device token a login answered, sent back by the app (ADR 016). */
+export const deviceTokenProperty = {
+  type: 'string',
+  maxLength: 200,
+  description:
+    'The deviceToken of an earlier login of this member on this app: its tries spend a budget of their own, which tries from elsewhere cannot use up.',
+} as const;
