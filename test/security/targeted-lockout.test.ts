@@ -356,6 +356,30 @@ describe(`device cookies against targeted lockout (${databaseLabel})`, () => {
     assert.deepEqual(live.map((r) => r.known_device).sort(), [false, true]);
   });
 
+  it('a NAT neighbour who spends the address’s 30 requests does not keep the known phone from asking', async () => {
+    const nat = '198.51.100.90';
+    const member = await createMember(t.db);
+    const deviceToken = await knownPhone(member.document);
+    for (let i = 0; i < 30; i += 1)
+      assert.equal(
+        (await ask(t, { document: `66${i}000`, channel: 'email' }, nat)).statusCode,
+        202,
+      );
+    const stranger = await ask(t, { document: member.document, channel: 'email' }, nat);
+    assert.equal(stranger.statusCode, 429, 'the address is spent for browsers it does not know');
+    const phone = await ask(t, { document: member.document, channel: 'email', deviceToken }, nat);
+    assert.equal(phone.statusCode, 202, phone.body);
+    const queued = await t.db
+      .selectFrom('outbox')
+      .select('known_device')
+      .where('member_id', '=', member.id)
+      .execute();
+    assert.deepEqual(
+      queued.map((r) => r.known_device),
+      [true],
+    );
+  });
+
   it('a code asked for from the known phone still works after a stranger asks for another', async () => {
     const member = await createMember(t.db);
     const deviceToken = await knownPhone(member.document);

@@ -1,7 +1,7 @@
 // The recovery and registration steps, shared by the pages and the API.
 import { recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
-import { knownDeviceFor } from '../../auth/devices.ts';
+import { knownDeviceFor, readDeviceToken } from '../../auth/devices.ts';
 import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
 import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
 import {
@@ -302,12 +302,15 @@ function requestsBudget(
   deps: FlowDeps,
   context: RequestContext,
 ) {
-  return look(
-    deps.db,
-    deps.clock,
-    `password-requests:${addressKey(context.ip)}`,
-    deps.limits.passwordRequestsPerAddress,
-  );
+  // A device that logged in as a member has the budget of that member's
+  // devices instead of its address's: requests from its NAT neighbours
+  // cannot starve it (ADR 016). One budget per member, however many tokens
+  // the member's logins minted, so a token buys its holder no more than that.
+  const device = readDeviceToken(deps.secret, context.deviceToken, deps.clock.now());
+  const key = device
+    ? `password-requests:member:${device.memberId}`
+    : `password-requests:${addressKey(context.ip)}`;
+  return look(deps.db, deps.clock, key, deps.limits.passwordRequestsPerAddress);
 }
 
 function documentHashOf(deps: FlowDeps, identifier: string): string {
