@@ -14,7 +14,7 @@ import {
   tickNotARobot,
 } from './fixtures.ts';
 import { Inbox } from './inbox.ts';
-import { memberFor, SMS_RECOVERY_MEMBERS } from './members.ts';
+import { type E2eMember, memberFor, SMS_RECOVERY_MEMBERS } from './members.ts';
 
 const SMS_SENT = 'Ingrese el código que le hemos enviado en un sms a su número de celular.';
 const CODE_INVALID =
@@ -22,6 +22,12 @@ const CODE_INVALID =
 const PASSWORD_RULE =
   'La nueva contraseña debe tener entre 6 y 10 caracteres conteniendo números y/o letras (al menos un número)';
 const LOGIN_FAILED = 'El documento o la contraseña no son correctos. Revíselos e intente de nuevo.';
+
+/** The notice on «Cambiar contraseña»: first name, last name's initial, last three digits. */
+function holderNotice(member: E2eMember): string {
+  const masked = `${member.firstName} ${member.lastName.charAt(0)}., documento ***${member.document.slice(-3)}`;
+  return `Está cambiando la contraseña de ${masked}. Si no es su cuenta, no continúe y cierre esta página.`;
+}
 
 test.describe('¿Olvidaste tu contraseña? (manual 1.2)', () => {
   test('por SMS: el socio ingresa el código recibido, elige una contraseña nueva y entra con ella', async ({
@@ -74,6 +80,14 @@ test.describe('¿Olvidaste tu contraseña? (manual 1.2)', () => {
     await expect(page).toHaveURL(`${baseURL}/cambiar-contrasena`);
     await expect(page.getByText(PASSWORD_RULE)).toBeVisible();
     await expect(page.getByRole('checkbox', { name: 'No soy un robot' })).toBeVisible();
+    // The page says whose password it sets, masked, so a link or code of
+    // someone else's account is recognised before it is used.
+    const holder = page.getByText('Está cambiando la contraseña de');
+    await expect(holder).toBeVisible();
+    await expect(holder).toHaveText(holderNotice(member));
+    await expect(page.getByText(member.lastName)).toHaveCount(0);
+    await expect(page.getByText(member.document)).toHaveCount(0);
+    await lookAt(page, 'recovery-change-password');
     await expectNoAccessibilityViolations(page);
 
     // A password everybody tries first is refused, with the reason at the field.
@@ -86,6 +100,9 @@ test.describe('¿Olvidaste tu contraseña? (manual 1.2)', () => {
     await expect(password).toHaveAttribute('aria-invalid', 'true');
     await expect(password).toHaveAccessibleDescription(
       containing('Esa contraseña es muy común y fácil de adivinar. Elija otra.'),
+    );
+    await expect(page.getByText('Está cambiando la contraseña de')).toHaveText(
+      holderNotice(member),
     );
     await lookAt(page, 'recovery-change-password-errors');
     await expectNoAccessibilityViolations(page);

@@ -16,6 +16,7 @@ import {
   TEST_SECRET,
   type TestApp,
   type TestDatabase,
+  testConfig,
 } from '../helper.ts';
 import { CapturedLog } from '../support/delivery.ts';
 import { logIn, requestPassword } from '../support/recovery.ts';
@@ -29,6 +30,26 @@ const PRODUCTION = {
   SMS_WEBHOOK_URL: 'https://sms.example.org/send',
   CAPTCHA_PROVIDER: 'altcha',
 };
+
+/** Keeps a message in the dev mailbox as its channel would; answers its id. */
+async function keepInMailbox(
+  t: TestApp,
+  message: { channel: 'email' | 'sms'; recipient: string; text: string; subject?: string },
+): Promise<string> {
+  const row = await t.db
+    .insertInto('dev_mailbox')
+    .values({
+      channel: message.channel,
+      recipient: message.recipient,
+      subject: message.subject ?? null,
+      text_body: message.text,
+      html_body: message.channel === 'email' ? `<p>${message.text}</p>` : null,
+      created_at: t.clock.now(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return String(row.id);
+}
 
 describe(`the dev mailbox (${databaseLabel})`, () => {
   let database: TestDatabase;
@@ -149,5 +170,106 @@ describe(`the dev mailbox (${databaseLabel})`, () => {
     } finally {
       await configured.close();
     }
+  });
+
+  it('answers 404 to a client through a proxy, even a trusted one on loopback', async () => {
+    const proxied = await buildTestApp({ database, env: { TRUSTED_PROXIES: '127.0.0.1' } });
+    try {
+      const id = await keepInMailbox(proxied, {
+        channel: 'sms',
+        recipient: '+59899000111',
+        text: 'Su código es 481516',
+      });
+      const through = [
+        { 'x-forwarded-for': '203.0.113.5' },
+        { forwarded: 'for=203.0.113.5;proto=https' },
+        { 'x-real-ip': '203.0.113.5' },
+      ];
+      for (const url of ['/dev/mailbox', `/dev/mailbox/${id}`]) {
+        for (const headers of through) {
+          const response = await proxied.app.inject({
+            method: 'GET',
+            url,
+            remoteAddress: '127.0.0.1',
+            headers,
+          });
+          const label = `${url} ${Object.keys(headers)[0]}`;
+          assert.equal(response.statusCode, 404, label);
+          assert.doesNotMatch(response.body, /481516|Buzón de desarrollo/, label);
+        }
+        const remote = await proxied.app.inject({
+          method: 'GET',
+          url,
+          remoteAddress: '203.0.113.5',
+        });
+        assert.equal(remote.statusCode, 404, `${url} from 203.0.113.5`);
+        assert.doesNotMatch(remote.body, /481516|Buzón de desarrollo/);
+      }
+
+      // The same browser on this machine, talking to us directly, sees it.
+      const direct = await proxied.app.inject({
+        method: 'GET',
+        url: '/dev/mailbox',
+        remoteAddress: '127.0.0.1',
+      });
+      assert.equal(direct.statusCode, 200);
+      assert.match(direct.body, /Su código es 481516/);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('shows only the channel without a real transport', async () => {
+    const withSmtp = await buildTestApp({ database, env: { SMTP_URL: 'smtp://127.0.0.1:9' } });
+    try {
+      assert.deepEqual(withSmtp.deps.config.devMailboxChannels, ['sms']);
+      const emailId = await keepInMailbox(withSmtp, {
+        channel: 'email',
+        recipient: 'solo-smtp@example.org',
+        subject: 'Enviado por SMTP',
+        text: 'Un email que salió por SMTP',
+      });
+      const smsId = await keepInMailbox(withSmtp, {
+        channel: 'sms',
+        recipient: '+59899000222',
+        text: 'Su código es 271828',
+      });
+
+      const list = await withSmtp.app.inject({ method: 'GET', url: '/dev/mailbox' });
+      assert.equal(list.statusCode, 200);
+      assert.match(list.body, /Su código es 271828/);
+      assert.doesNotMatch(list.body, /solo-smtp@example\.org|Enviado por SMTP/);
+      assert.doesNotMatch(list.body, /Solicitud nueva contraseña/, 'no email at all');
+
+      const email = await withSmtp.app.inject({ method: 'GET', url: `/dev/mailbox/${emailId}` });
+      assert.equal(email.statusCode, 404);
+      assert.doesNotMatch(email.body, /salió por SMTP/);
+      const sms = await withSmtp.app.inject({ method: 'GET', url: `/dev/mailbox/${smsId}` });
+      assert.equal(sms.statusCode, 200);
+    } finally {
+      await withSmtp.close();
+    }
+  });
+
+  it('does not exist with an https PUBLIC_URL', async () => {
+    const https = { NODE_ENV: 'development', PUBLIC_URL: 'https://dev.example.org' };
+    const onHttps = await buildTestApp({ database, env: https });
+    try {
+      assert.equal(onHttps.deps.config.env, 'development');
+      assert.equal(onHttps.deps.config.devMailbox, false);
+      for (const url of ['/dev/mailbox', '/dev/mailbox/1']) {
+        const response = await onHttps.app.inject({
+          method: 'GET',
+          url,
+          remoteAddress: '127.0.0.1',
+        });
+        assert.equal(response.statusCode, 404, url);
+        assert.doesNotMatch(response.body, /Buzón de desarrollo|Estimado/);
+      }
+    } finally {
+      await onHttps.close();
+    }
+    // Asking for it on https is refused, not granted.
+    assert.throws(() => testConfig({ ...https, DEV_MAILBOX: 'true' }), /DEV_MAILBOX/);
   });
 });

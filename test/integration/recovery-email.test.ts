@@ -121,6 +121,52 @@ describe(`recovery and registration by email (${databaseLabel})`, () => {
     assert.equal((await logIn(rig, member.document, 'clave2026')).statusCode, 401);
   });
 
+  it('the change-password page says whose password it sets, masked', async () => {
+    const member = await createMember(rig.db, {
+      firstName: 'Ana',
+      lastName: 'Pérez',
+      document: '4123456',
+      email: 'ana.titular@example.org',
+    });
+    const holder =
+      'Está cambiando la contraseña de <strong>Ana P., documento ***456</strong>. Si no es su cuenta, no continúe y cierre esta página.';
+    /** Names the holder in the info box, and gives away nothing more of the account. */
+    const assertNamesHolderOnly = (body: string) => {
+      assert.ok(body.includes(holder), `the holder, masked, in: ${body}`);
+      assert.match(body, /<div class="alert alert-info"><p>Está cambiando la contraseña de/);
+      for (const secret of ['4123456', 'Pérez', 'ana.titular@example.org'])
+        assert.ok(!body.includes(secret), `the page shows ${secret}`);
+    };
+
+    const cookie = cookieFrom(await openLink(await emailedLink(rig, member)));
+    const page = await rig.send({ method: 'GET', url: '/cambiar-contrasena', headers: { cookie } });
+    assert.equal(page.statusCode, 200);
+    assertNamesHolderOnly(page.body);
+
+    // A form sent back with an error still says whose password it is.
+    const differs = await postChangeForm(cookie, 'titular27', 'titular28');
+    assert.equal(differs.statusCode, 400, differs.body);
+    assert.match(differs.body, /Las contraseñas no coinciden/);
+    assertNamesHolderOnly(differs.body);
+
+    // A link that leads nowhere names nobody.
+    const unknown = await rig.send({
+      method: 'GET',
+      url: `/cambiar-contrasena?token=${'A'.repeat(43)}`,
+    });
+    const invalid = await rig.send({
+      method: 'GET',
+      url: '/cambiar-contrasena',
+      headers: { cookie: cookieFrom(unknown) },
+    });
+    assert.equal(invalid.statusCode, 400);
+    assert.match(invalid.body, /venció o ya fue usado/);
+    assert.doesNotMatch(
+      invalid.body,
+      /Está cambiando la contraseña de|documento \*\*\*|alert-info/,
+    );
+  });
+
   it('lets a mail scanner open the link twice without using it up', async () => {
     const member = await createMember(rig.db);
     const mail = await emailedLink(rig, member);

@@ -371,8 +371,8 @@ export async function peekPasswordToken(
 
 /** "Ana P., documento ***456": enough for the holder to recognise, little for anyone else. */
 export function maskedHolder(firstName: string, lastName: string, document: string): string {
-  const first = firstName.trim().split(/\s+/)[0] ?? '';
-  const initial = lastName.trim().charAt(0).toLocaleUpperCase('es-UY');
+  const first = firstName.normalize('NFC').trim().split(/\s+/)[0] ?? '';
+  const initial = lastName.normalize('NFC').trim().charAt(0).toLocaleUpperCase('es-UY');
   const name = initial ? `${first} ${initial}.` : first;
   return `${name}, documento ***${document.slice(-3)}`;
 }
