@@ -161,6 +161,7 @@ describe('two server processes on one PostgreSQL, over HTTP', { skip: SKIP }, ()
         // losers of the code race alone would use it up. Raised here; the
         // per-address limits have their own tests (password-requests.test.ts).
         PASSWORD_REQUESTS_PER_ADDRESS: '1000/1h',
+        SMS_CODE_FAILURES_PER_ADDRESS: '1000/1h',
       };
     };
     // Both at once: each migrates under the Migrator's lock.
@@ -243,6 +244,41 @@ describe('two server processes on one PostgreSQL, over HTTP', { skip: SKIP }, ()
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
+
+  it('eight clients logging one member in at once over both processes, six times each, all get in', async () => {
+    const member = await createMember(database.db);
+    const client = async (n: number) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i += 1)
+        statuses.push(
+          (await login((n + i) % 2 === 0 ? a : b, member.document, 'clave2026')).status,
+        );
+      return statuses;
+    };
+    const all = (await Promise.all(Array.from({ length: 8 }, (_, n) => client(n)))).flat();
+    assert.equal(all.length, 48);
+    assert.deepEqual(
+      all.filter((status) => status !== 200),
+      [],
+    );
+  });
+
+  it('a device token from one process gets its member in on the other through the account’s wait', async () => {
+    const member = await createMember(database.db);
+    const first = await login(a, member.document, 'clave2026');
+    assert.equal(first.status, 200);
+    const deviceToken = first.body.deviceToken as string;
+    for (let i = 0; i < 6; i += 1) await login(i % 2 === 0 ? a : b, member.document, `mala${i}`);
+    assert.equal((await login(b, member.document, 'clave2026')).status, 429);
+    const captcha = await solveCaptcha(b);
+    const known = await call(b, 'POST', '/api/v1/login', {
+      document: member.document,
+      password: 'clave2026',
+      captcha,
+      deviceToken,
+    });
+    assert.equal(known.status, 200, JSON.stringify(known.body));
+  });
 
   it('brute force on one account alternating processes: tries 1–5 answer 401, the 6th 429 with Retry-After 60, the right password during the wait 429', async () => {
     const member = await createMember(database.db);
