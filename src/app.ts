@@ -11,6 +11,7 @@ import { createBackground } from './flows/background.ts';
 import { createMetrics, metricsAccess } from './ops/metrics.ts';
 import { registerCsrf } from './plugins/csrf.ts';
 import { handleFrameworkError, registerErrorHandlers } from './plugins/errors.ts';
+import { warnAboutUntrustedProxy } from './plugins/local-client.ts';
 import { loggerOptions } from './plugins/logging.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerLoginApi } from './routes/api/v1/login.ts';
@@ -103,6 +104,8 @@ export async function buildApp(
 
   // Application decorators and hooks.
   registerErrorHandlers(app);
+  const proxyWarning = warnAboutUntrustedProxy(config.trustedProxies, app.log);
+  app.addHook('onRequest', async (request) => proxyWarning(request));
   registerSession(app, deps);
   await registerCsrf(app, deps);
   app.addHook('onResponse', async (request, reply) => {

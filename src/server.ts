@@ -5,7 +5,7 @@ import { systemClock } from './auth/clock.ts';
 import { PasswordHasher } from './auth/passwords.ts';
 import { createCaptcha } from './captcha/create.ts';
 import { loadConfig } from './config.ts';
-import { DevMailboxChannel } from './courier/channels/dev-mailbox.ts';
+import { DevMailboxChannel, forgetDevMailbox } from './courier/channels/dev-mailbox.ts';
 import { SmsWebhookChannel } from './courier/channels/sms-webhook.ts';
 import { SmtpChannel } from './courier/channels/smtp.ts';
 import { Dispatcher } from './courier/dispatcher.ts';
@@ -29,7 +29,11 @@ async function main(): Promise<void> {
     config.database.kind === 'postgres' ? config.database : { kind: 'pglite', dir: config.dataDir },
   );
   await migrateToLatest(db);
-  if (config.env === 'production') await assertNoDemoMember(db);
+  if (config.env === 'production') {
+    await assertNoDemoMember(db);
+    // Messages a development run kept in plain text do not survive into production.
+    await forgetDevMailbox(db);
+  }
 
   const clock = systemClock;
   const hasher = new PasswordHasher();

@@ -7,6 +7,7 @@ import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import type { Clock } from '../auth/clock.ts';
 import { keyedHash } from '../auth/secrets.ts';
 import type { Database } from '../db/schema.ts';
+import { ChallengePool } from './challenge-pool.ts';
 import type { Captcha, CaptchaCheck, CaptchaVerdict } from './port.ts';
 
 export const ALTCHA_CHALLENGE_MINUTES = 10;
@@ -19,6 +20,8 @@ export interface AltchaOptions {
   /** PBKDF2 iterations per guess (ADR 005); the counter is drawn up to this many guesses. */
   cost: number;
   maxCounter?: number;
+  /** The pools of addresses past their challenge budget (challenge-pool.ts); defaults there. */
+  pool?: { size?: number; maxAddresses?: number };
 }
 
 export class AltchaCaptcha implements Captcha {
@@ -38,9 +41,26 @@ export class AltchaCaptcha implements Captcha {
     cspOrigins: [],
   };
   readonly #hmacSecret: string;
+  /** What addresses past CAPTCHA_CHALLENGES_PER_ADDRESS are served from. */
+  readonly pool: ChallengePool;
 
   constructor(private readonly options: AltchaOptions) {
     this.#hmacSecret = keyedHash(options.secret, 'altcha', 'challenge-signature');
+    this.pool = new ChallengePool({
+      clock: options.clock,
+      lifetimeMs: ALTCHA_CHALLENGE_MINUTES * 60_000,
+      make: (factor) => this.createChallenge(factor),
+      isSpent: (signature) => this.#isSpent(signature),
+      ...options.pool,
+    });
+  }
+
+  /**
+   * A challenge for an address past its budget: one of the few kept for it,
+   * at no new key derivation once they are made (challenge-pool.ts).
+   */
+  pooledChallenge(address: string, factor = 1): Promise<Challenge> {
+    return this.pool.take(address, factor);
   }
 
   /** `factor`: how many times the usual work (more guesses), when the portal is under attack. */
@@ -87,6 +107,16 @@ export class AltchaCaptcha implements Captcha {
       .returning('key')
       .executeTakeFirst();
     return inserted ? 'ok' : 'failed';
+  }
+
+  /** Whether a solution of the challenge with this signature was accepted already. */
+  async #isSpent(signature: string): Promise<boolean> {
+    const row = await this.options.db
+      .selectFrom('captcha_solutions')
+      .select('key')
+      .where('key', '=', signature)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 }
 

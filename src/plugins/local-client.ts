@@ -36,3 +36,24 @@ export function cameThroughProxy(headers: FastifyRequest['headers']): boolean {
 export function isDirectLocalClient(request: FastifyRequest): boolean {
   return isLoopbackAddress(request.socket.remoteAddress) && !cameThroughProxy(request.headers);
 }
+
+/**
+ * An onRequest hook that warns the operator, once, when requests arrive
+ * through a proxy that TRUSTED_PROXIES does not name: every client then
+ * shares the proxy's address, and with it every per-address budget (one
+ * noisy client throttles everyone).
+ */
+export function warnAboutUntrustedProxy(
+  trustedProxies: readonly string[],
+  log: { warn(obj: object, msg: string): void },
+): (request: Pick<FastifyRequest, 'headers'>) => void {
+  let warned = trustedProxies.length > 0;
+  return (request) => {
+    if (warned || !cameThroughProxy(request.headers)) return;
+    warned = true;
+    log.warn(
+      { setting: 'TRUSTED_PROXIES' },
+      'requests arrive through a proxy but TRUSTED_PROXIES is unset: every client shares the proxy address and its per-address limits; set TRUSTED_PROXIES to the proxy address',
+    );
+  };
+}

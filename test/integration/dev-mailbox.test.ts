@@ -4,7 +4,7 @@
 // In production the route does not exist.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DevMailboxChannel } from '../../src/courier/channels/dev-mailbox.ts';
+import { DevMailboxChannel, forgetDevMailbox } from '../../src/courier/channels/dev-mailbox.ts';
 import { Dispatcher } from '../../src/courier/dispatcher.ts';
 import {
   buildTestApp,
@@ -271,5 +271,21 @@ describe(`the dev mailbox (${databaseLabel})`, () => {
     }
     // Asking for it on https is refused, not granted.
     assert.throws(() => testConfig({ ...https, DEV_MAILBOX: 'true' }), /DEV_MAILBOX/);
+  });
+
+  it('is emptied when a data folder first run in development starts in production', async () => {
+    const dev = await buildTestApp({ database });
+    try {
+      await keepInMailbox(dev, {
+        channel: 'sms',
+        recipient: '+59899000333',
+        text: 'Código 314159',
+      });
+      assert.ok((await forgetDevMailbox(dev.db)) >= 1, 'the kept messages are deleted');
+      const left = await dev.db.selectFrom('dev_mailbox').select('id').execute();
+      assert.deepEqual(left, []);
+    } finally {
+      await dev.close();
+    }
   });
 });

@@ -26,3 +26,13 @@ export class DevMailboxChannel implements Channel {
       .execute();
   }
 }
+
+/**
+ * Deletes every message the dev mailbox kept (SMS codes and links in plain
+ * text). A production start calls it: a data folder first run in development
+ * must not carry them into a deployment. Answers how many were deleted.
+ */
+export async function forgetDevMailbox(db: Database): Promise<number> {
+  const result = await db.deleteFrom('dev_mailbox').executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -5,7 +5,7 @@ import { addressKey, hitLimit, peekLimit } from '../../../auth/throttle.ts';
 import { ALTCHA_CHALLENGE_MINUTES, AltchaCaptcha } from '../../../captcha/altcha.ts';
 import { type AppDeps, flowDepsFor } from '../../../deps.ts';
 import { viewMember } from '../../../flows/context.ts';
-import { FlowError, throttledError } from '../../../flows/errors.ts';
+import { FlowError } from '../../../flows/errors.ts';
 import { logIn, logOut } from '../../../flows/login/service.ts';
 import { GLOBAL_FAILURES_KEY, HARDENED_CAPTCHA_FACTOR } from '../../../flows/login/state.ts';
 import { bearerToken } from '../../../plugins/session.ts';
@@ -27,7 +27,9 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['captcha'],
-        summary: `A fresh ALTCHA challenge, valid ${ALTCHA_CHALLENGE_MINUTES} minutes (CAPTCHA_PROVIDER=altcha only)`,
+        summary: `An ALTCHA challenge, valid ${ALTCHA_CHALLENGE_MINUTES} minutes (CAPTCHA_PROVIDER=altcha only)`,
+        description:
+          'A fresh challenge while the client address is within CAPTCHA_CHALLENGES_PER_ADDRESS; past it, one of a few kept for the address, which clients at that address may share: a solution is accepted once, so a client whose answer is refused as used fetches another.',
         response: {
           200: {
             type: 'object',
@@ -38,27 +40,31 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
             },
           },
           404: errorRef,
-          429: errorRef,
         },
       },
     },
     async (request, reply) => {
-      if (!(deps.captcha instanceof AltchaCaptcha)) throw new FlowError('CAPTCHA_UNAVAILABLE', 404);
-      // Each challenge costs the server one key derivation: a budget per address.
+      const captcha = deps.captcha;
+      if (!(captcha instanceof AltchaCaptcha)) throw new FlowError('CAPTCHA_UNAVAILABLE', 404);
+      // Each new challenge costs the server one key derivation: a budget per
+      // address. Past it the address is not refused (its members share it, and
+      // fetching challenges is free): it is served from a few challenges kept
+      // for it, which cost nothing more (challenge-pool.ts, ADR 005).
+      const address = addressKey(request.ip);
       const verdict = await hitLimit(
         deps.db,
         deps.clock,
-        `captcha-challenges:${addressKey(request.ip)}`,
+        `captcha-challenges:${address}`,
         deps.config.limits.captchaChallengesPerAddress,
       );
-      if (!verdict.allowed) throw throttledError('REQUESTS_THROTTLED', verdict.retryAfterSeconds);
       // Past the global failed-login limit, every new challenge takes more work.
       const rule = deps.config.limits.loginFailuresGlobal;
       const global = await peekLimit(deps.db, deps.clock, GLOBAL_FAILURES_KEY, rule);
       const factor = global.count > rule.limit ? HARDENED_CAPTCHA_FACTOR : 1;
-      return reply
-        .header('cache-control', 'no-store')
-        .send(await deps.captcha.createChallenge(factor));
+      const challenge = verdict.allowed
+        ? await captcha.createChallenge(factor)
+        : await captcha.pooledChallenge(address, factor);
+      return reply.header('cache-control', 'no-store').send(challenge);
     },
   );
 
