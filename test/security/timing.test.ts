@@ -5,17 +5,20 @@
 // delay the client's reading), the production argon2id parameters, 50
 // samples of each kind taken in alternation after a warm-up; the medians
 // must be within 0.8–1.25 of each other. Every sample uses a document of its own, so no throttle interferes
-// and every known member goes the whole way (a password check; a link queued).
+// and every known member goes the whole way (a password check; a link queued;
+// a wrong try counted on a live SMS code).
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { PasswordHasher } from '../../src/auth/passwords.ts';
+import { keyedHash } from '../../src/auth/secrets.ts';
 import {
   buildTestApp,
   createMember,
   createTestDatabase,
   databaseLabel,
+  TEST_SECRET,
   type TestApp,
   type TestDatabase,
 } from '../helper.ts';
@@ -143,6 +146,57 @@ describe(`answer times do not tell who is a member (${databaseLabel})`, () => {
       .where('template', '=', 'password-request')
       .execute();
     assert.equal(queued.length, SAMPLES + WARM_UP, 'every member got a link; no unknown did');
+  });
+
+  /** Members who each asked for a code by SMS (through the app): each has one live code. */
+  async function membersWithLiveCodes(count: number) {
+    const created = [];
+    for (let i = 0; i < count; i += 1) {
+      const member = await createMember(t.db, { password: null });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/password-requests',
+        payload: { document: member.document, channel: 'sms' },
+      });
+      assert.equal(response.statusCode, 202, response.body);
+      created.push({ document: member.document, wrongCode: await wrongCodeFor(member.id) });
+    }
+    return created;
+  }
+
+  /** A code of six digits that is not the member's live one (read from its stored HMAC). */
+  async function wrongCodeFor(memberId: number): Promise<string> {
+    const live = await t.db
+      .selectFrom('one_time_secrets')
+      .select('secret_hash')
+      .where('member_id', '=', memberId)
+      .where('kind', '=', 'sms_code')
+      .where('used_at', 'is', null)
+      .where('attempts', '=', 0)
+      .executeTakeFirstOrThrow();
+    const matches = (code: string) =>
+      keyedHash(TEST_SECRET, 'sms-code', `${memberId}:${code}`) === live.secret_hash;
+    return matches('000000') ? '111111' : '000000';
+  }
+
+  it('answers a wrong SMS code as fast for a known document as for an unknown one', async () => {
+    // One member (with a fresh code) per sample: every known try meets a live
+    // code with tries left, as a member's first wrong try would.
+    const accounts = await membersWithLiveCodes(SAMPLES + WARM_UP);
+    const verify = '/api/v1/password-requests/verify';
+    await compare(
+      'wrong SMS code',
+      (i) => timed(verify, { document: accounts[i]?.document, code: accounts[i]?.wrongCode }, 400),
+      () => timed(verify, { document: unknownDocument(), code: '000000' }, 400),
+    );
+    const tried = await t.db
+      .selectFrom('one_time_secrets')
+      .select('id')
+      .where('kind', '=', 'sms_code')
+      .where('attempts', '=', 1)
+      .where('used_at', 'is', null)
+      .execute();
+    assert.equal(tried.length, SAMPLES + WARM_UP, 'every known try met a live code and missed');
   });
 });
 
