@@ -2,6 +2,8 @@
 // or only a hashed document), newest first.
 import { keyedHash } from '../auth/secrets.ts';
 import type { Database } from '../db/schema.ts';
+import { findMemberByIdentifier } from '../members/find.ts';
+import type { AuditActorKind } from './record.ts';
 
 export interface AuditQuery {
   /** Normalised document or member number. */
@@ -20,6 +22,10 @@ export interface AuditRow {
   userAgent: string | null;
   detail: unknown;
   memberId: number | null;
+  /** Who caused the event: member, staff, system or anonymous (record.ts). */
+  actorKind: AuditActorKind;
+  /** The member's id, the staff user's id or the operator command; null when none. */
+  actorId: string | null;
 }
 
 export async function findAuditEvents(
@@ -30,16 +36,13 @@ export async function findAuditEvents(
   let select = db
     .selectFrom('audit_events')
     .select(['at', 'type', 'outcome', 'channel', 'ip', 'user_agent', 'detail', 'member_id'])
+    .select(['actor_kind', 'actor_id'])
     .orderBy('at', 'desc')
     .orderBy('id', 'desc')
     .limit(query.limit);
   if (query.identifier !== undefined) {
     const identifier = query.identifier;
-    const member = await db
-      .selectFrom('members')
-      .select('id')
-      .where((eb) => eb.or([eb('document', '=', identifier), eb('member_number', '=', identifier)]))
-      .executeTakeFirst();
+    const member = await findMemberByIdentifier(db, identifier);
     const documentHash = keyedHash(secret, 'document', identifier);
     select = select.where((eb) =>
       member
@@ -59,6 +62,8 @@ export async function findAuditEvents(
     userAgent: r.user_agent,
     detail: r.detail,
     memberId: r.member_id,
+    actorKind: r.actor_kind,
+    actorId: r.actor_id,
   }));
 }
 

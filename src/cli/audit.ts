@@ -1,7 +1,7 @@
 // The operator's command `npm run audit -- --document 1234567 --since 24h`:
 // prints the audit trail (newest first) as a table, or JSON lines.
 import { parseArgs } from 'node:util';
-import { findAuditEvents, parseDuration } from '../audit/query.ts';
+import { type AuditRow, findAuditEvents, parseDuration } from '../audit/query.ts';
 import { loadConfig } from '../config.ts';
 import { loadOrCreateDevSecret } from '../dev-secret.ts';
 import { describeStartupError } from '../startup-errors.ts';
@@ -75,7 +75,7 @@ function parseOptions(argv: string[]) {
   return { identifier, sinceMs, type: values.type, limit, json: values.json, help: values.help };
 }
 
-function formatTable(rows: Awaited<ReturnType<typeof findAuditEvents>>): string {
+function formatTable(rows: AuditRow[]): string {
   const lines = rows.map((r) => [
     r.at.toISOString(),
     r.type,
@@ -83,13 +83,19 @@ function formatTable(rows: Awaited<ReturnType<typeof findAuditEvents>>): string 
     r.channel ?? '-',
     r.ip ?? '-',
     r.memberId === null ? '-' : `member ${r.memberId}`,
+    describeActor(r),
     r.detail ? JSON.stringify(r.detail) : '',
   ]);
-  const header = ['time', 'type', 'outcome', 'channel', 'address', 'member', 'detail'];
+  const header = ['time', 'type', 'outcome', 'channel', 'address', 'member', 'actor', 'detail'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return [format(header), ...lines.map(format)].join('\n');
+}
+
+/** "member 42", "system cli:sessions", "anonymous": who caused the event. */
+function describeActor(row: AuditRow): string {
+  return row.actorId === null ? row.actorKind : `${row.actorKind} ${row.actorId}`;
 }
 
 main(process.argv.slice(2)).then(

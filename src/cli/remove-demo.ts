@@ -3,6 +3,7 @@
 // sessions, one-time secrets and unsent messages, and records it in the audit
 // trail. Production refuses to start while it exists (ADR 013). Running it
 // again finds nothing and exits 0.
+import { systemActor } from '../audit/record.ts';
 import { systemClock } from '../auth/clock.ts';
 import { loadConfig } from '../config.ts';
 import { type DemoRemoval, REMOVE_DEMO_COMMAND, removeDemoMembers } from '../members/demo.ts';
@@ -25,7 +26,8 @@ async function main(argv: string[]): Promise<number> {
   if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}\n${USAGE}`);
   const config = loadConfig(process.env);
   return withDatabase(config, async (db) => {
-    process.stdout.write(describeRemoval(await removeDemoMembers(db, systemClock)));
+    const actor = systemActor('cli:members:remove-demo');
+    process.stdout.write(describeRemoval(await removeDemoMembers(db, systemClock, actor)));
     return 0;
   });
 }

@@ -3,7 +3,7 @@
 // production refuses to start while it exists, `npm run members:remove-demo`
 // removes it, and the registry import replaces it rather than merging a real
 // member into it (ADR 013).
-import { recordAudit } from '../audit/record.ts';
+import { type AuditActor, recordAudit } from '../audit/record.ts';
 import type { Clock } from '../auth/clock.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { Database } from '../db/schema.ts';
@@ -114,9 +114,13 @@ export interface DemoRemoval {
  * Deletes the demo member(s), in one transaction: their sessions, their
  * one-time secrets (cascade) and their unsent messages go with them; their
  * audit events stay, without the member (the foreign key sets it null).
- * Audited as a staff action. Running it again finds nothing and does nothing.
+ * Audited as a staff action by `actor`. Running it again finds nothing and does nothing.
  */
-export async function removeDemoMembers(db: Database, clock: Clock): Promise<DemoRemoval> {
+export async function removeDemoMembers(
+  db: Database,
+  clock: Clock,
+  actor: AuditActor,
+): Promise<DemoRemoval> {
   return db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('members')
@@ -137,6 +141,7 @@ export async function removeDemoMembers(db: Database, clock: Clock): Promise<Dem
     await recordAudit(trx, clock, {
       type: 'staff_action',
       outcome: 'ok',
+      actor,
       detail: { action: 'remove_demo_member', ...removal },
     });
     return removal;

@@ -52,7 +52,7 @@ describe(`ending sessions by an operator (${databaseLabel})`, () => {
       })
     ).statusCode;
 
-  it("ends one member's sessions by document or member number, and audits it", async () => {
+  it("ends one member's sessions by document or member number, and audits it as the command's doing", async () => {
     const member = await createMember(t.db);
     const other = await createMember(t.db);
     const first = await tokenFor(member.document);
@@ -67,11 +67,19 @@ describe(`ending sessions by an operator (${databaseLabel})`, () => {
 
     const audit = await t.db
       .selectFrom('audit_events')
-      .select(['type', 'outcome', 'member_id'])
+      .select(['type', 'outcome', 'member_id', 'actor_kind', 'actor_id'])
       .where('type', '=', 'staff_action')
       .where('member_id', '=', member.id)
       .execute();
-    assert.deepEqual(audit, [{ type: 'staff_action', outcome: 'ok', member_id: member.id }]);
+    assert.deepEqual(audit, [
+      {
+        type: 'staff_action',
+        outcome: 'ok',
+        member_id: member.id,
+        actor_kind: 'system',
+        actor_id: 'cli:sessions',
+      },
+    ]);
   });
 
   it('says so when no member has the document, and ends nothing', async () => {
