@@ -6,7 +6,25 @@ export function normalizeDocument(input: string): string | null {
   return /^\d+$/.test(stripped) ? stripped : null;
 }
 
-/** A registry document: 6 to 8 digits, leading zeros dropped. */
+/**
+ * Leading zeros are not significant in a document or a member number
+ * (ADR 018): "0123456" and "123456" are one document. All zeros stay "0".
+ */
+export function withoutLeadingZeros(digits: string): string {
+  return digits.replace(/^0+(?=\d)/, '');
+}
+
+/**
+ * The canonical form of a document or member number as typed: its digits
+ * (normalizeDocument) without leading zeros; null if anything but digits and
+ * separators was typed. The form stored, looked up, hashed and audited.
+ */
+export function canonicalIdentifier(input: string): string | null {
+  const digits = normalizeDocument(input);
+  return digits === null ? null : withoutLeadingZeros(digits);
+}
+
+/** A registry document in canonical form: 6 to 8 digits, the first not a zero. */
 export function isPlausibleDocument(document: string): boolean {
   return /^[1-9]\d{5,7}$/.test(document);
 }

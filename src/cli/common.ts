@@ -1,6 +1,6 @@
 // What the operator commands share: their usage errors, the database the
 // server uses, and a --document option read as the flows read a document.
-import { normalizeDocument } from '../auth/documents.ts';
+import { canonicalIdentifier } from '../auth/documents.ts';
 import type { Config } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -26,9 +26,12 @@ export async function withDatabase<T>(
   }
 }
 
-/** --document: digits (dots, dashes and spaces allowed), without leading zeros. */
+/**
+ * --document: a document or member number, digits (dots, dashes and spaces
+ * allowed); returned in canonical form, without leading zeros (ADR 018).
+ */
 export function documentOption(value: string): string {
-  const digits = normalizeDocument(value);
-  if (!digits) throw new Error(`--document expects digits (got "${value}")`);
-  return digits.replace(/^0+(?=\d)/, '');
+  const identifier = canonicalIdentifier(value);
+  if (!identifier) throw new Error(`--document expects digits (got "${value}")`);
+  return identifier;
 }

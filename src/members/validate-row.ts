@@ -1,7 +1,7 @@
 // Checks and normalises one line of the member registry CSV. Pure functions:
 // no database, no I/O. Reasons are English sentences, because the operator
 // running the import reads them next to the line number.
-import { isPlausibleDocument, normalizeDocument } from '../auth/documents.ts';
+import { isPlausibleDocument, normalizeDocument, withoutLeadingZeros } from '../auth/documents.ts';
 
 export const EXPECTED_HEADER = [
   'document',
@@ -58,17 +58,20 @@ export function describeHeaderMismatch(fields: readonly string[]): string | null
   return `the first line must be the header "${EXPECTED_HEADER.join(',')}", but it is "${found.join(',')}"`;
 }
 
+/** Stored in canonical form: digits without leading zeros (ADR 018), as the flows look it up. */
 export function checkDocument(cell: string): Check<string> {
   const raw = cell.trim();
   if (raw === '') return refuse('document is missing');
-  const document = normalizeDocument(raw);
-  if (document === null)
+  const digits = normalizeDocument(raw);
+  if (digits === null)
     return refuse(`document ${quoteCell(raw)} contains characters other than digits`);
+  const document = withoutLeadingZeros(digits);
   if (!isPlausibleDocument(document))
-    return refuse(`document ${quoteCell(raw)} must be 6 to 8 digits without a leading zero`);
+    return refuse(`document ${quoteCell(raw)} must be 6 to 8 digits, not counting leading zeros`);
   return accept(document);
 }
 
+/** Stored in canonical form, like a document: "007" is member number 7 (ADR 018). */
 export function checkMemberNumber(cell: string): Check<string> {
   const raw = cell.trim();
   if (raw === '') return refuse('member_number is missing');
@@ -76,7 +79,7 @@ export function checkMemberNumber(cell: string): Check<string> {
   const memberNumber = raw.replace(/[\s\u00a0]/g, '');
   if (!/^\d{1,12}$/.test(memberNumber))
     return refuse(`member_number ${quoteCell(raw)} must be 1 to 12 digits`);
-  return accept(memberNumber);
+  return accept(withoutLeadingZeros(memberNumber));
 }
 
 export function checkName(column: 'first_name' | 'last_name', cell: string): Check<string> {

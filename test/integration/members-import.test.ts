@@ -14,6 +14,7 @@ import {
 } from 'kysely';
 import type { Database } from '../../src/db/schema.ts';
 import { DEMO_MEMBER, ensureDemoMember } from '../../src/members/demo.ts';
+import { findMemberByIdentifier } from '../../src/members/find.ts';
 import {
   type ImportCounts,
   ImportError,
@@ -125,7 +126,7 @@ describe(`members:import on ${databaseLabel}`, () => {
       '1234567,104,Ana,Otra,,,active',
       '5678901,105,Elena,Ruiz,,,',
       '6789012,106,Fabio',
-      '0123456,107,Gael,Paz,,,active',
+      '012345,107,Gael,Paz,,,active',
       '"7890123",108,"Inés ""la"" Mora","Sosa",,+59898765432,active',
     ].join('\r\n')}\r\n`;
 
@@ -148,7 +149,10 @@ describe(`members:import on ${databaseLabel}`, () => {
       { line: 7, reason: 'duplicate document in this file, first seen on line 2' },
       { line: 8, reason: 'status is missing (expected active or inactive)' },
       { line: 9, reason: 'expected 7 fields, found 3' },
-      { line: 10, reason: 'document "0123456" must be 6 to 8 digits without a leading zero' },
+      {
+        line: 10,
+        reason: 'document "012345" must be 6 to 8 digits, not counting leading zeros',
+      },
     ]);
     const ana = await findMember(db, '1234567');
     assert.deepEqual(
@@ -317,6 +321,54 @@ describe(`members:import on ${databaseLabel}`, () => {
     ]);
   });
 
+  describe('leading zeros (ADR 018)', () => {
+    let t: TestApp;
+    before(async () => {
+      t = await buildTestApp({ database });
+    });
+    after(() => t.close());
+
+    it('stores an imported 0123456 as 123456, and the member logs in typing either', async () => {
+      const run = await importText(db, csv('0123456,300,Gael,Paz,,,active'), { clock });
+
+      assert.deepEqual(run.counts, { rows: 1, inserted: 1, updated: 0, unchanged: 0, rejected: 0 });
+      assert.equal(await findMember(db, '0123456'), undefined);
+      const member = await findMember(db, '123456');
+      assert.equal(member?.first_name, 'Gael');
+      await db
+        .updateTable('members')
+        .set({ password_hash: await FAST_HASHER.hash('clave2026') })
+        .where('document', '=', '123456')
+        .execute();
+      for (const document of ['0123456', '123456', '0.123.456']) {
+        const response = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/login',
+          payload: { document, password: 'clave2026' },
+        });
+        assert.equal(response.statusCode, 200, document);
+      }
+      // The same file again, with the zeros dropped in the registry: the same member.
+      const again = await importText(db, csv('123456,300,Gael,Paz,,,active'), { clock });
+      assert.equal(again.counts.unchanged, 1);
+    });
+
+    it('stores a member number 007 as 7: found typed either way, and 7 further down the file is the same number', async () => {
+      const run = await importText(
+        db,
+        csv('2345678,007,Bruno,Gómez,,,active', '3456789,7,Carla,Díaz,,,active'),
+        { clock },
+      );
+
+      assert.deepEqual(run.rejections, [
+        { line: 3, reason: 'member_number 7 is already used on line 2 of this file' },
+      ]);
+      assert.equal((await findMember(db, '2345678'))?.member_number, '7');
+      for (const typed of ['007', '7'])
+        assert.equal((await findMemberByIdentifier(db, typed))?.document, '2345678', typed);
+    });
+  });
+
   describe('the demo member of the embedded defaults', () => {
     let t: TestApp;
     before(async () => {
@@ -358,7 +410,7 @@ describe(`members:import on ${databaseLabel}`, () => {
         .values({
           member_id: demo.id,
           kind: 'email_link',
-          flow: 'recovery',
+          purpose: 'recovery',
           secret_hash: 'a-live-link',
           created_at: clock.now(),
           expires_at: new Date(clock.now().getTime() + 3_600_000),

@@ -84,20 +84,27 @@ describe('registry row validation', () => {
       );
     });
 
-    it('rejects too short, too long and zero-led documents', () => {
-      for (const input of ['12345', '123456789', '0123456']) {
+    it('stores a zero-led document without its leading zeros (ADR 018)', () => {
+      assert.equal(acceptedValue(checkDocument('0123456')), '123456');
+      assert.equal(acceptedValue(checkDocument('0.123.456')), '123456');
+      assert.equal(acceptedValue(checkDocument('00012345678')), '12345678');
+    });
+
+    it('rejects too short and too long documents, not counting leading zeros', () => {
+      for (const input of ['12345', '123456789', '012345', '0000000']) {
         assert.equal(
           rejectionReason(checkDocument(input)),
-          `document "${input}" must be 6 to 8 digits without a leading zero`,
+          `document "${input}" must be 6 to 8 digits, not counting leading zeros`,
         );
       }
     });
   });
 
   describe('member number', () => {
-    it('removes spaces and keeps leading zeros', () => {
+    it('removes spaces and leading zeros (ADR 018)', () => {
       assert.equal(acceptedValue(checkMemberNumber(' 12 345 ')), '12345');
-      assert.equal(acceptedValue(checkMemberNumber('007')), '007');
+      assert.equal(acceptedValue(checkMemberNumber('007')), '7');
+      assert.equal(acceptedValue(checkMemberNumber('0')), '0');
       assert.equal(acceptedValue(checkMemberNumber('123456789012')), '123456789012');
     });
 

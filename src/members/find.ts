@@ -1,0 +1,61 @@
+// Finding a member by what a member or an operator typed: one module for the
+// login, recovery, registration and the operator commands (ADR 018).
+// Documents and member numbers are compared in their canonical form (digits,
+// no leading zeros), which is also the form the registry import stores.
+import { withoutCheckDigit, withoutLeadingZeros } from '../auth/documents.ts';
+import type { Database, Member } from '../db/schema.ts';
+
+export interface FindOptions {
+  /** Lock the row found (SELECT … FOR UPDATE) until the transaction ends. */
+  lock?: boolean;
+}
+
+/** One exact lookup on a unique column; locked when asked. */
+async function findBy(
+  db: Database,
+  column: 'document' | 'member_number',
+  value: string,
+  lock: boolean,
+): Promise<Member | undefined> {
+  const query = db.selectFrom('members').selectAll().where(column, '=', value);
+  return (lock ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/**
+ * The member whose document is `document`: digits (normalizeDocument), with
+ * or without leading zeros. No member-number or check-digit fallback: the
+ * login takes a document only.
+ */
+export function findMemberByDocument(
+  db: Database,
+  document: string,
+  { lock = false }: FindOptions = {},
+): Promise<Member | undefined> {
+  return findBy(db, 'document', withoutLeadingZeros(document), lock);
+}
+
+/**
+ * The member by document, else by member number, else, for 8 digits ending
+ * in their own check digit (SPEC §3: members often type it), by the document
+ * without it. `identifier` is digits, with or without leading zeros. With
+ * `lock`, the row found is locked so that one member's requests are counted
+ * one at a time.
+ */
+export async function findMemberByIdentifier(
+  db: Database,
+  identifier: string,
+  { lock = false }: FindOptions = {},
+): Promise<Member | undefined> {
+  const canonical = withoutLeadingZeros(identifier);
+  const base = withoutCheckDigit(canonical);
+  const lookups: ['document' | 'member_number', string][] = [
+    ['document', canonical],
+    ['member_number', canonical],
+    ...(base ? [['document', base] as ['document', string]] : []),
+  ];
+  for (const [column, value] of lookups) {
+    const member = await findBy(db, column, value, lock);
+    if (member) return member;
+  }
+  return undefined;
+}
