@@ -1,13 +1,15 @@
 // The one error handler and the one not-found handler. A FlowError keeps
-// its code and Spanish message; Fastify's own errors (bad JSON, big bodies,
-// schema failures) become the same shape; anything else is a logged 500
-// whose details never reach the member.
+// its code and Spanish message, and answers with its code's status
+// (error-statuses.ts); Fastify's own errors (bad JSON, big bodies, schema
+// failures) become codes too; anything else is a logged 500 whose details
+// never reach the member.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FlowError } from '../flows/errors.ts';
+import { FlowError, invalidFields } from '../flows/errors.ts';
 import { CHANGE_PASSWORD_PATH } from '../flows/recovery/service.ts';
 import { type ErrorCode, errors } from '../messages/es.ts';
 import { errorPage } from '../views/pages/error.ts';
 import { RECOVERY_PATHS } from '../views/pages/recovery.ts';
+import { statusOf } from './error-statuses.ts';
 
 /**
  * Whether the request is for the JSON API: by the route it matched (so
@@ -64,13 +66,36 @@ export function applyErrorHeaders(reply: FastifyReply, error: FlowError): Fastif
   return reply;
 }
 
-export function sendApiError(reply: FastifyReply, error: FlowError): FastifyReply {
+/** The API's error shape, with the status given (by default the code's). */
+export function sendApiError(
+  reply: FastifyReply,
+  error: FlowError,
+  status = statusOf(error),
+): FastifyReply {
   applyErrorHeaders(reply, error);
-  return reply.code(error.status).send({
+  return reply.code(status).send({
     error: { code: error.code, message: error.message, fields: error.fields },
   });
 }
 
+/** A caught error as the edge answers it: the FlowError shown and the status sent. */
+export interface ErrorAnswer {
+  readonly error: FlowError;
+  readonly status: number;
+}
+
+/**
+ * How the edge answers whatever was thrown: a FlowError, or one of Fastify's
+ * errors mapped to a code, with its code's status; another plugin's 4xx
+ * refusal (refusalAnswer); null for anything else (a logged 500).
+ */
+export function toErrorAnswer(error: unknown): ErrorAnswer | null {
+  const flowError = toFlowError(error);
+  if (flowError) return { error: flowError, status: statusOf(flowError) };
+  return refusalAnswer(error);
+}
+
+/** A FlowError as it is, or Fastify's own errors (parsers, schemas, CSRF) as codes. */
 export function toFlowError(error: unknown): FlowError | null {
   if (error instanceof FlowError) return error;
   const e = error as Partial<FastifyError> & { validation?: unknown[] };
@@ -79,32 +104,47 @@ export function toFlowError(error: unknown): FlowError | null {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new FlowError('MALFORMED_BODY', 400);
+      return new FlowError('MALFORMED_BODY');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new FlowError('BODY_TOO_LARGE', 413);
+      return new FlowError('BODY_TOO_LARGE');
     case 'FST_CSRF_MISSING_SECRET':
     case 'FST_CSRF_INVALID_TOKEN':
-      return new FlowError('FORM_EXPIRED', 403);
+      return new FlowError('FORM_EXPIRED');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_TYPE':
-      return new FlowError('UNSUPPORTED_MEDIA_TYPE', 415);
+      return new FlowError('UNSUPPORTED_MEDIA_TYPE');
   }
-  if (error instanceof SyntaxError) return new FlowError('MALFORMED_BODY', 400);
-  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
-  if (status >= 400 && status < 500) {
-    const code: ErrorCode =
-      status === 413
-        ? 'BODY_TOO_LARGE'
-        : status === 415
-          ? 'UNSUPPORTED_MEDIA_TYPE'
-          : status === 404
-            ? 'NOT_FOUND'
-            : status === 405
-              ? 'METHOD_NOT_ALLOWED'
-              : 'MALFORMED_BODY';
-    return new FlowError(code, status);
-  }
+  if (error instanceof SyntaxError) return new FlowError('MALFORMED_BODY');
   return null;
+}
+
+/** The answer to an unexpected error: INTERNAL, and nothing of what went wrong. */
+function internalAnswer(): ErrorAnswer {
+  const error = new FlowError('INTERNAL');
+  return { error, status: statusOf(error) };
+}
+
+/**
+ * Any other 4xx a plugin raised (a 404 or 405 from routing, @fastify/static's
+ * 403 for a path outside its folder, 412 for a failed If-Match, 416 for a
+ * range past the end): the nearest code, and the status that plugin chose —
+ * the code's own status for 404, 405, 413 and 415; for the rest, which the
+ * catalogue has no code for, MALFORMED_BODY keeps the plugin's 4xx.
+ */
+function refusalAnswer(error: unknown): ErrorAnswer | null {
+  const status = (error as Partial<FastifyError> | null)?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  const code: ErrorCode =
+    status === 413
+      ? 'BODY_TOO_LARGE'
+      : status === 415
+        ? 'UNSUPPORTED_MEDIA_TYPE'
+        : status === 404
+          ? 'NOT_FOUND'
+          : status === 405
+            ? 'METHOD_NOT_ALLOWED'
+            : 'MALFORMED_BODY';
+  return { error: new FlowError(code), status };
 }
 
 function validationError(error: FastifyError): FlowError {
@@ -118,7 +158,7 @@ function validationError(error: FastifyError): FlowError {
     else if (params.additionalProperty) fields[params.additionalProperty] = errors.FIELD_INVALID;
     else fields[path || 'body'] = errors.FIELD_INVALID;
   }
-  return new FlowError('VALIDATION_FAILED', 400, fields);
+  return invalidFields(fields);
 }
 
 /** A request that carries a body (a declared length above zero, or a chunked one). */
@@ -138,25 +178,25 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     if (!isApiRequest(request) || !hasBody(request)) return;
     if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? ''))
-      throw new FlowError('UNSUPPORTED_MEDIA_TYPE', 415);
+      throw new FlowError('UNSUPPORTED_MEDIA_TYPE');
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const flowError = toFlowError(error);
-    if (!flowError) {
+    const answer = toErrorAnswer(error);
+    if (!answer) {
       request.log.error({ err: error }, 'request failed');
     }
-    const known = flowError ?? new FlowError('INTERNAL', 500);
-    if (isApiRequest(request)) return sendApiError(reply, known);
+    const { error: known, status } = answer ?? internalAnswer();
+    if (isApiRequest(request)) return sendApiError(reply, known, status);
     // A page says when to try again too (429, 503), as the API does.
     return applyErrorHeaders(reply, known)
-      .code(known.status)
+      .code(status)
       .type('text/html; charset=utf-8')
       .send(
         errorPage(
-          known.status === 404 ? 'not-found' : 'error',
-          flowError ? known.message : undefined,
-          known.status === 403 ? formPageFor(request.routeOptions?.url) : undefined,
+          status === 404 ? 'not-found' : 'error',
+          answer ? known.message : undefined,
+          status === 403 ? formPageFor(request.routeOptions?.url) : undefined,
         ),
       );
   });
@@ -165,9 +205,9 @@ export function registerErrorHandlers(app: FastifyInstance): void {
 }
 
 function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const error = new FlowError('NOT_FOUND', 404);
+  const error = new FlowError('NOT_FOUND');
   if (isApiRequest(request)) return sendApiError(reply, error);
-  return reply.code(404).type('text/html; charset=utf-8').send(errorPage('not-found'));
+  return reply.code(statusOf(error)).type('text/html; charset=utf-8').send(errorPage('not-found'));
 }
 
 /**

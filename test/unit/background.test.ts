@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import { createBackground, SERVICE_BUSY_RETRY_SECONDS } from '../../src/flows/background.ts';
 import { FlowError } from '../../src/flows/errors.ts';
 import { errors } from '../../src/messages/es.ts';
+import { statusOf } from '../../src/plugins/error-statuses.ts';
 import { registerErrorHandlers } from '../../src/plugins/errors.ts';
 import { resendForm } from '../../src/routes/context.ts';
 
@@ -42,7 +43,7 @@ function assertBusy(action: () => void): void {
   assert.throws(action, (error: unknown) => {
     assert.ok(error instanceof FlowError, `expected a FlowError, got ${String(error)}`);
     assert.equal(error.code, 'SERVICE_BUSY');
-    assert.equal(error.status, 503);
+    assert.equal(statusOf(error), 503);
     assert.equal(error.retryAfterSeconds, SERVICE_BUSY_RETRY_SECONDS);
     assert.equal(error.message, errors.SERVICE_BUSY);
     return true;

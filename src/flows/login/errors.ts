@@ -1,15 +1,13 @@
+// The login flow's own errors. Codes only: the edge decides their statuses
+// (src/plugins/error-statuses.ts). Shared ones (invalidFields, captchaErrors,
+// throttledError) live in ../errors.ts.
 import { errors } from '../../messages/es.ts';
 import { FlowError } from '../errors.ts';
 
 export const loginErrors = {
-  invalidCredentials: () => new FlowError('INVALID_CREDENTIALS', 401),
-  invalidFields: (fields: Record<string, string>) =>
-    new FlowError('VALIDATION_FAILED', 400, fields),
+  invalidCredentials: () => new FlowError('INVALID_CREDENTIALS'),
   checkDigit: (base: string) => {
     const message = errors.DOCUMENT_HAS_CHECK_DIGIT(base);
-    return new FlowError('DOCUMENT_HAS_CHECK_DIGIT', 400, { document: message }, message);
+    return new FlowError('DOCUMENT_HAS_CHECK_DIGIT', { document: message }, message);
   },
-  captchaMissing: () =>
-    new FlowError('CAPTCHA_REQUIRED', 400, { captcha: errors.CAPTCHA_REQUIRED }),
-  captchaFailed: () => new FlowError('CAPTCHA_FAILED', 400, { captcha: errors.CAPTCHA_FAILED }),
 } as const;

@@ -1,14 +1,11 @@
+// The recovery flow's own errors. Codes only: the edge decides their statuses
+// (src/plugins/error-statuses.ts). Shared ones (invalidFields, captchaErrors,
+// throttledError) live in ../errors.ts.
 import { errors } from '../../messages/es.ts';
-import { FlowError } from '../errors.ts';
+import { type FieldErrors, FlowError } from '../errors.ts';
 
 export const recoveryErrors = {
-  invalidFields: (fields: Record<string, string>) =>
-    new FlowError('VALIDATION_FAILED', 400, fields),
-  captchaMissing: () =>
-    new FlowError('CAPTCHA_REQUIRED', 400, { captcha: errors.CAPTCHA_REQUIRED }),
-  captchaFailed: () => new FlowError('CAPTCHA_FAILED', 400, { captcha: errors.CAPTCHA_FAILED }),
-  codeInvalid: () => new FlowError('CODE_INVALID', 400, { code: errors.CODE_INVALID }),
-  tokenInvalid: () => new FlowError('TOKEN_INVALID', 400),
-  passwordRejected: (fields: Record<string, string>) =>
-    new FlowError('PASSWORD_REJECTED', 400, fields),
+  codeInvalid: () => new FlowError('CODE_INVALID', { code: errors.CODE_INVALID }),
+  tokenInvalid: () => new FlowError('TOKEN_INVALID'),
+  passwordRejected: (fields: FieldErrors) => new FlowError('PASSWORD_REJECTED', fields),
 } as const;
