@@ -6,7 +6,7 @@
 // number. See docs/decisions/007-password-policy.md.
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { DEFAULT_PASSWORD_SERVICE_WORDS } from '../config.ts';
-import { errors } from '../messages/es.ts';
+import { errors, manual as manualTexts, text } from '../messages/es.ts';
 
 export type PolicyName = 'manual' | 'asvs';
 
@@ -27,10 +27,8 @@ export interface PasswordInput {
   context: string[];
 }
 
-const MANUAL_RULE =
-  'La nueva contraseña debe tener entre 6 y 10 caracteres conteniendo números y/o letras (al menos un número)';
-const ASVS_RULE =
-  'La nueva contraseña debe tener entre 8 y 64 caracteres. Puede usar letras, números, espacios y símbolos; una frase fácil de recordar es una buena contraseña.';
+const MANUAL_RULE = manualTexts.passwordRule;
+const ASVS_RULE = text.passwordRuleAsvs;
 
 /** Control characters (C0, DEL, C1) are the only ones the asvs policy refuses. */
 const CONTROL = /\p{Cc}/u;

@@ -34,6 +34,9 @@ export const manual = {
   repeatPasswordPlaceholder: 'Repita la nueva contraseña',
   passwordChanged: 'Contraseña modificada correctamente',
   confirm: 'CONFIRMAR',
+  /** The rule under «Nueva contraseña» with PASSWORD_POLICY=manual. */
+  passwordRule:
+    'La nueva contraseña debe tener entre 6 y 10 caracteres conteniendo números y/o letras (al menos un número)',
 } as const;
 
 export const text = {
@@ -60,6 +63,75 @@ export const text = {
   openFormAgain: 'Abrir el formulario de nuevo',
   formRefusedTitle: 'Vuelva a abrir el formulario',
   skipToContent: 'Ir al contenido',
+  loginPageTitle: 'Ingreso',
+  loginHelpLinks: 'Ayuda para ingresar',
+  channelQuestion: '¿Cómo quiere recibir el cambio de contraseña?',
+  /** The rule under «Nueva contraseña» with PASSWORD_POLICY=asvs. */
+  passwordRuleAsvs:
+    'La nueva contraseña debe tener entre 8 y 64 caracteres. Puede usar letras, números, espacios y símbolos; una frase fácil de recordar es una buena contraseña.',
+  /**
+   * The notice above the change-password form. Its parts, in order: the
+   * page puts the holder (maskedHolder) in bold between them.
+   */
+  changingPasswordOf: <T>(holder: T) => [
+    'Está cambiando la contraseña de ',
+    holder,
+    '. Si no es su cuenta, no continúe y cierre esta página.',
+  ],
+  /** Whose password a form sets: "Ana P., documento ***456". */
+  maskedHolder: (name: string, lastDigits: string) => `${name}, documento ***${lastDigits}`,
+  canLogInNow: 'Ya puede ingresar con su cédula y la nueva contraseña.',
+  /** The one answer to every password request, known document or not (API). */
+  passwordRequestAccepted:
+    'Si los datos corresponden a un socio, le enviamos el link o el código por el medio elegido.',
+  /** Follows a throttled error's message: "Espere 1 minuto…" / "Espere 15 minutos…". */
+  waitMinutes: (minutes: number) =>
+    `Espere ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'} y vuelva a intentar.`,
+} as const;
+
+/**
+ * Emails and SMS. The password request follows the wording of the manual's
+ * email "Solicitud nueva contraseña". The SMS stays in GSM-7 (no accents:
+ * one would force UCS-2 and a 70-character limit).
+ */
+export const mail = {
+  /** The footer of every email. Its parts, in order: the CALL CENTER link goes between them. */
+  questions: <T>(callCenter: T) => ['¿Dudas? Llame al ', callCenter, '.'],
+  signature: 'Atentamente, Autogestión',
+  passwordRequest: {
+    subject: 'Solicitud nueva contraseña',
+    greeting:
+      'Estimado/a Afiliado/a: hemos recibido su solicitud para obtener una nueva contraseña.',
+    action:
+      'Si efectivamente Usted envió la solicitud, haga click en el siguiente link para activar el cambio de contraseña:',
+    button: 'Cambiar mi contraseña',
+    help: 'Clickear en el link y lo llevará a la pantalla de cambio de contraseña o copiar y pegar el link en un navegador.',
+    validity: (minutes: number) => `El link vence en ${minutes} minutos y sirve una sola vez.`,
+    ignore:
+      'Si Usted no ha solicitado una nueva contraseña por favor no tome en cuenta este correo; su contraseña no cambiará. En caso que haya recibido varias notificaciones como ésta, por favor contáctese con Atención al Usuario al CALL CENTER 144.',
+  },
+  passwordChanged: {
+    subject: 'Su contraseña fue modificada',
+    greeting: 'Estimado/a Afiliado/a:',
+    /** `when`: date and time in words; `how`: one of `via` (or `viaOther`). */
+    what: (when: string, how: string) =>
+      `La contraseña de su cuenta del Portal del Socio fue modificada el ${when} (hora de Uruguay), ${how}.`,
+    /** How the password was changed, by `via` (email, sms, settings, desk). */
+    via: {
+      email: 'con el link que le enviamos por email',
+      sms: 'con el código que le enviamos por SMS',
+      settings: 'desde su sesión en el Portal del Socio',
+      desk: 'con la ayuda de un centro de atención',
+    } as Readonly<Record<string, string>>,
+    viaOther: 'en el Portal del Socio',
+    sessions: 'Por su seguridad, cerramos las sesiones que estaban abiertas.',
+    ok: 'Si fue Usted, no necesita hacer nada más.',
+    notYou:
+      'Si no fue Usted, llame cuanto antes al CALL CENTER 144 o solicite una nueva contraseña con la opción «¿Olvidaste tu contraseña?».',
+  },
+  /** Under 160 characters, the code its only 6-digit run. */
+  smsCode: (code: string, minutes: number) =>
+    `Autogestion: su codigo es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
 } as const;
 
 /** Error codes (SCREAMING_SNAKE) to the Spanish message a member reads. */

@@ -1,5 +1,6 @@
 // The email look: one column, system fonts, the portal's colour, inline
 // styles only (mail clients drop style sheets) and no remote images.
+import { mail, manual, text } from '../../messages/es.ts';
 import { type Html, html } from '../../views/html.ts';
 
 export function emailLayout(title: string, body: Html): string {
@@ -10,9 +11,9 @@ export function emailLayout(title: string, body: Html): string {
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f1ef;padding:24px 0;">
 <tr><td align="center">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:12px;overflow:hidden;">
-<tr><td style="background:#a0102e;color:#ffffff;padding:16px 24px;font-size:20px;font-weight:bold;">Autogestión · Portal del Socio</td></tr>
+<tr><td style="background:#a0102e;color:#ffffff;padding:16px 24px;font-size:20px;font-weight:bold;">${text.brand} · ${text.portalName}</td></tr>
 <tr><td style="padding:24px;font-size:17px;line-height:1.5;">${body}</td></tr>
-<tr><td style="padding:16px 24px;border-top:1px solid #e5e5e5;font-size:15px;color:#4a4a52;">¿Dudas? Llame al <a href="tel:144" style="color:#7a0c23;font-weight:bold;">CALL CENTER 144</a>.</td></tr>
+<tr><td style="padding:16px 24px;border-top:1px solid #e5e5e5;font-size:15px;color:#4a4a52;">${mail.questions(html`<a href="tel:144" style="color:#7a0c23;font-weight:bold;">${manual.callCenter}</a>`)}</td></tr>
 </table>
 </td></tr>
 </table>

@@ -1,17 +1,13 @@
 // The notice sent after any password change: when, how, and what to do if
 // it was not the member.
+import { mail } from '../../messages/es.ts';
 import { html } from '../../views/html.ts';
 import type { EmailContent } from '../message.ts';
 import { emailLayout } from './layout.ts';
 
-export const PASSWORD_CHANGED_SUBJECT = 'Su contraseña fue modificada';
+export const PASSWORD_CHANGED_SUBJECT = mail.passwordChanged.subject;
 
-const HOW: Record<string, string> = {
-  email: 'con el link que le enviamos por email',
-  sms: 'con el código que le enviamos por SMS',
-  settings: 'desde su sesión en el Portal del Socio',
-  desk: 'con la ayuda de un centro de atención',
-};
+const HOW = mail.passwordChanged.via;
 
 export function passwordChangedEmail(input: {
   at: Date;
@@ -22,15 +18,15 @@ export function passwordChangedEmail(input: {
     timeStyle: 'short',
     timeZone: 'America/Montevideo',
   }).format(input.at);
-  const how = HOW[input.via] ?? 'en el Portal del Socio';
+  const texts = mail.passwordChanged;
+  const how = HOW[input.via] ?? texts.viaOther;
   const lines = {
-    greeting: 'Estimado/a Afiliado/a:',
-    what: `La contraseña de su cuenta del Portal del Socio fue modificada el ${when} (hora de Uruguay), ${how}.`,
-    sessions: 'Por su seguridad, cerramos las sesiones que estaban abiertas.',
-    ok: 'Si fue Usted, no necesita hacer nada más.',
-    notYou:
-      'Si no fue Usted, llame cuanto antes al CALL CENTER 144 o solicite una nueva contraseña con la opción «¿Olvidaste tu contraseña?».',
-    signature: 'Atentamente, Autogestión',
+    greeting: texts.greeting,
+    what: texts.what(when, how),
+    sessions: texts.sessions,
+    ok: texts.ok,
+    notYou: texts.notYou,
+    signature: mail.signature,
   };
   const text = [
     lines.greeting,

@@ -1,7 +1,7 @@
 // The manual's "Cambiar contraseña" screen, reached from the emailed link or
 // a right SMS code; then "Contraseña modificada correctamente" and VOLVER.
 import type { Captcha } from '../../captcha/port.ts';
-import { errors, manual } from '../../messages/es.ts';
+import { errors, manual, text } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import {
@@ -28,7 +28,7 @@ export function changePasswordPage(view: ChangePasswordView): string {
   if (view.state === 'done') {
     body = html`<h1>${manual.changeTitle}</h1>
 <div class="alert alert-success" role="status"><p>${manual.passwordChanged}</p></div>
-<p>Ya puede ingresar con su cédula y la nueva contraseña.</p>
+<p>${text.canLogInNow}</p>
 <a class="button button-primary" href="/">${manual.back}</a>`;
   } else if (view.state === 'invalid') {
     body = html`<h1>${manual.changeTitle}</h1>
@@ -39,7 +39,7 @@ export function changePasswordPage(view: ChangePasswordView): string {
 </div>`;
   } else {
     body = html`<h1>${manual.changeTitle}</h1>
-${view.holder ? html`<div class="alert alert-info"><p>Está cambiando la contraseña de <strong>${view.holder}</strong>. Si no es su cuenta, no continúe y cierre esta página.</p></div>` : ''}
+${view.holder ? html`<div class="alert alert-info"><p>${text.changingPasswordOf(html`<strong>${view.holder}</strong>`)}</p></div>` : ''}
 ${errorSummary(view.message, fields)}
 <form method="post" action="/cambiar-contrasena" novalidate>
   ${textField({

@@ -1,6 +1,6 @@
 // Screen 1 of the manual: "Bienvenido al Portal del Socio".
 import type { Captcha } from '../../captcha/port.ts';
-import { manual } from '../../messages/es.ts';
+import { manual, text } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import {
@@ -22,7 +22,7 @@ export interface LoginView {
 export function loginPage(view: LoginView): string {
   const fields = view.fields ?? {};
   return renderPage({
-    title: 'Ingreso',
+    title: text.loginPageTitle,
     ...captchaAssets(view.captcha),
     body: html`<h1>${manual.loginTitle}</h1>
 <p class="lead">${manual.loginHint}</p>
@@ -52,7 +52,7 @@ ${errorSummary(view.message, fields)}
   ${captchaField(view.captcha, fields.captcha, 'login')}
   <button type="submit" class="button button-primary">${manual.logIn}</button>
 </form>
-<nav class="form-links" aria-label="Ayuda para ingresar">
+<nav class="form-links" aria-label="${text.loginHelpLinks}">
   <a href="/olvide-mi-contrasena">${manual.forgotPassword}</a>
   <a href="/registro">${manual.notRegistered}</a>
 </nav>`,

@@ -3,7 +3,7 @@
 // red notice with VOLVER (email) or the code field (SMS).
 import type { Captcha } from '../../captcha/port.ts';
 import type { DeliveryChannel, RecoveryFlow } from '../../flows/recovery/state.ts';
-import { manual } from '../../messages/es.ts';
+import { manual, text } from '../../messages/es.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import {
@@ -75,7 +75,7 @@ ${errorSummary(view.message, fields)}
     error: fields.document,
   })}
   <fieldset class="field choices${fields.channel ? ' field-invalid' : ''}" id="channel"${fields.channel ? html` aria-describedby="channel-error"` : ''}>
-    <legend>¿Cómo quiere recibir el cambio de contraseña?</legend>
+    <legend>${text.channelQuestion}</legend>
     ${fields.channel ? html`<p class="field-error" id="channel-error"><span aria-hidden="true">⚠ </span>${fields.channel}</p>` : ''}
     <label class="choice"><input type="radio" name="channel" value="email"${view.channel === 'email' ? html` checked` : ''}> <span>${manual.viaEmail}</span></label>
     <label class="choice"><input type="radio" name="channel" value="sms"${view.channel === 'sms' ? html` checked` : ''}> <span>${manual.viaSms}</span></label>
