@@ -7,6 +7,9 @@ import * as throttles from './2026-11-25-003-throttles.ts';
 import * as outboxSecret from './2026-12-02-001-outbox-secret.ts';
 import * as demoMember from './2026-12-02-002-demo-member.ts';
 import * as deviceTrust from './2026-12-02-003-device-trust.ts';
+import * as sessionIdsAndActors from './2026-12-02-004-session-ids-and-actors.ts';
+import * as canonicalDocuments from './2026-12-02-005-canonical-documents.ts';
+import * as secretPurposes from './2026-12-02-006-secret-purposes.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
@@ -15,4 +18,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-001-outbox-secret': outboxSecret,
   '2026-12-02-002-demo-member': demoMember,
   '2026-12-02-003-device-trust': deviceTrust,
+  '2026-12-02-004-session-ids-and-actors': sessionIdsAndActors,
+  '2026-12-02-005-canonical-documents': canonicalDocuments,
+  '2026-12-02-006-secret-purposes': secretPurposes,
 };

@@ -6,7 +6,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { AppDeps } from './deps.ts';
+import { type AppDeps, type AppParts, createFlowDeps } from './deps.ts';
 import { createBackground } from './flows/background.ts';
 import { createMetrics, metricsAccess } from './ops/metrics.ts';
 import { registerCsrf } from './plugins/csrf.ts';
@@ -24,6 +24,13 @@ import { registerLoginPages } from './routes/web/login.ts';
 import { registerRecoveryPages } from './routes/web/recovery.ts';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The parts the app was built with, completed (background, metrics, what flows get). */
+    parts: AppParts;
+  }
+}
 
 export interface BuildOptions {
   /** Fastify logger options; false for silence. */
@@ -44,16 +51,23 @@ export async function buildApp(
     frameworkErrors: handleFrameworkError,
   });
 
+  // The parts, completed once; what it was given is left as it was.
   // Flows raise their operator alerts through the app's logger unless told otherwise.
-  const deps: AppDeps = given.log ? given : Object.assign(given, { log: app.log });
-  const background =
-    deps.background ?? createBackground(deps.log ?? app.log, config.backgroundQueueLimit);
-  deps.background = background;
+  const log = given.log ?? app.log;
+  const background = given.background ?? createBackground(log, config.backgroundQueueLimit);
+  const metrics =
+    given.metrics ?? createMetrics({ db: given.db, clock: given.clock, limits: config.limits });
+  const completed = {
+    ...given,
+    log,
+    background,
+    metrics,
+    courier: given.courier ?? { wake: () => {} },
+  };
+  const deps: AppParts = { ...completed, flow: createFlowDeps(completed) };
+  app.decorate('parts', deps);
   // Closing (a graceful stop, or a test's end) finishes the work already accepted.
   app.addHook('onClose', async () => background.idle());
-  const metrics =
-    deps.metrics ?? createMetrics({ db: deps.db, clock: deps.clock, limits: config.limits });
-  deps.metrics = metrics;
   metrics.watchBackground(background);
 
   // External plugins.

@@ -1,15 +1,19 @@
 // Everything the app needs from outside, handed to buildApp so tests can
-// swap the clock, the database, the CAPTCHA or the courier.
+// swap the clock, the database, the CAPTCHA or the courier; and what buildApp
+// makes of it once (AppParts): the same parts, completed, plus what flows get.
 import type { Clock } from './auth/clock.ts';
 import { createPasswordPolicy } from './auth/password-policy.ts';
 import type { PasswordHasher } from './auth/passwords.ts';
 import type { Captcha } from './captcha/port.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
-import { type Background, createBackground } from './flows/background.ts';
+import type { Background } from './flows/background.ts';
 import type { FlowDeps } from './flows/context.ts';
+import type { AlertLog } from './flows/log.ts';
 import type { MessageLimits } from './flows/recovery/state.ts';
 import type { Metrics } from './ops/metrics.ts';
+
+export type { AlertLog } from './flows/log.ts';
 
 export interface AppDeps {
   config: Config;
@@ -22,7 +26,7 @@ export interface AppDeps {
   /** Woken after a flow queued a message (the dispatcher); nothing by default. */
   courier?: { wake(): void };
   messageLimits?: MessageLimits;
-  /** Where flows raise operator alerts (buildApp fills it with the app's logger). */
+  /** Where flows raise operator alerts (the app's logger by default). */
   log?: AlertLog;
   /** Work after the answer (buildApp creates it; its close waits for it). */
   background?: Background;
@@ -30,41 +34,36 @@ export interface AppDeps {
   metrics?: Metrics;
 }
 
-export interface AlertLog {
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
+/** The parts as buildApp completed them, built once per app; routes read these. */
+export interface AppParts extends AppDeps {
+  log: AlertLog;
+  background: Background;
+  metrics: Metrics;
+  courier: { wake(): void };
+  /** What flows receive. */
+  flow: FlowDeps;
 }
 
-const cache = new WeakMap<AppDeps, FlowDeps>();
-
-/** What flows receive, built once per app. */
-export function flowDepsFor(deps: AppDeps): FlowDeps {
-  let flow = cache.get(deps);
-  if (!flow) {
-    const log = deps.log ?? { warn: () => {}, error: () => {} };
-    flow = {
-      db: deps.db,
-      clock: deps.clock,
-      hasher: deps.hasher,
-      captcha: deps.captcha,
-      secret: deps.secret,
-      sessionPolicy: deps.config.session,
-      passwordPolicy: createPasswordPolicy(
-        deps.config.passwordPolicy,
-        deps.config.passwordServiceWords,
-      ),
-      messageLimits: deps.messageLimits ?? {
-        perMemberPerHour: deps.config.limits.messagesPerMemberPerHour,
-        smsPerNumberPerHour: deps.config.limits.smsPerNumberPerHour,
-        smsPerNumberPerDay: deps.config.limits.smsPerNumberPerDay,
-      },
-      limits: deps.config.limits,
-      log,
-      background: deps.background ?? createBackground(log),
-      publicUrl: deps.config.publicUrl,
-      courier: deps.courier ?? { wake: () => {} },
-    };
-    cache.set(deps, flow);
-  }
-  return flow;
+/** What flows receive, from the completed parts. */
+export function createFlowDeps(parts: Omit<AppParts, 'flow'>): FlowDeps {
+  const { config } = parts;
+  return {
+    db: parts.db,
+    clock: parts.clock,
+    hasher: parts.hasher,
+    captcha: parts.captcha,
+    secret: parts.secret,
+    sessionPolicy: config.session,
+    passwordPolicy: createPasswordPolicy(config.passwordPolicy, config.passwordServiceWords),
+    messageLimits: parts.messageLimits ?? {
+      perMemberPerHour: config.limits.messagesPerMemberPerHour,
+      smsPerNumberPerHour: config.limits.smsPerNumberPerHour,
+      smsPerNumberPerDay: config.limits.smsPerNumberPerDay,
+    },
+    limits: config.limits,
+    log: parts.log,
+    background: parts.background,
+    publicUrl: config.publicUrl,
+    courier: parts.courier,
+  };
 }

@@ -15,7 +15,7 @@ import { type Config, loadConfig } from '../src/config.ts';
 import { connectDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import type { Database, Member } from '../src/db/schema.ts';
-import type { AppDeps } from '../src/deps.ts';
+import type { AppDeps, AppParts } from '../src/deps.ts';
 import type { Background } from '../src/flows/background.ts';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
@@ -102,7 +102,8 @@ export interface TestApp {
   app: FastifyInstance;
   db: Database;
   clock: FakeClock;
-  deps: AppDeps;
+  /** The parts the app was built with, completed by buildApp. */
+  deps: AppParts;
   close(): Promise<void>;
 }
 
@@ -143,12 +144,12 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   const app = await buildApp(deps, { logger: false });
   await app.ready();
-  withFormTokens(app, deps.background);
+  withFormTokens(app, app.parts.background);
   return {
     app,
     db: database.db,
     clock,
-    deps,
+    deps: app.parts,
     close: async () => {
       await app.close();
       if (!options.database) await database.close();

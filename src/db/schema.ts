@@ -23,7 +23,10 @@ export interface MembersTable {
 }
 
 export interface SessionsTable {
+  /** SHA-256 of the secret token: the key; never shown to anyone. */
   id_hash: string;
+  /** Random and non-secret (22 characters of base64url): names the session to its member (ADR 017). */
+  public_id: string;
   member_id: number;
   kind: 'web' | 'api';
   created_at: Timestamp;
@@ -45,6 +48,10 @@ export interface AuditEventsTable {
   ip: string | null;
   user_agent: string | null;
   detail: ColumnType<unknown, string | null, string | null> | null;
+  /** Who caused the event (ADR 017; src/audit/record.ts). */
+  actor_kind: Generated<'member' | 'staff' | 'system' | 'anonymous'>;
+  /** The member's id, the staff user's id, or the operator command ('cli:sessions'); null when none. */
+  actor_id: string | null;
 }
 
 export interface CaptchaSolutionsTable {
@@ -56,7 +63,8 @@ export interface OneTimeSecretsTable {
   id: Generated<string>;
   member_id: number;
   kind: 'email_link' | 'sms_code' | 'set_password';
-  flow: 'recovery' | 'registration';
+  /** What the secret is for (src/auth/one-time-secrets.ts). */
+  purpose: 'recovery' | 'registration' | 'contact' | 'activation';
   secret_hash: string;
   created_at: Timestamp;
   expires_at: Timestamp;
@@ -64,6 +72,8 @@ export interface OneTimeSecretsTable {
   attempts: Generated<number>;
   /** Asked for from a device that logged in as the member before (ADR 016). */
   known_device: Generated<boolean>;
+  /** What the secret carries, sealed (e.g. the new contact being proven); null for most. */
+  payload: string | null;
 }
 
 export interface OutboxTable {

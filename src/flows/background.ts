@@ -10,8 +10,9 @@
 // pile up work, and memory, faster than the database drains it. When it is
 // full, `run` refuses with SERVICE_BUSY (503, Retry-After) and runs nothing;
 // a flow asks `hasRoom()` first so that it refuses before spending anything.
-import type { AlertLog } from '../deps.ts';
+
 import { FlowError } from './errors.ts';
+import type { AlertLog } from './log.ts';
 
 /** BACKGROUND_QUEUE_LIMIT's default: tasks waiting or running at once, per process. */
 export const DEFAULT_BACKGROUND_QUEUE_LIMIT = 1000;
@@ -35,9 +36,9 @@ export interface Background {
   idle(): Promise<void>;
 }
 
-/** The refusal of a full queue: 503 with Retry-After. */
+/** The refusal of a full queue: SERVICE_BUSY (503 at the edge) with Retry-After. */
 export function serviceBusyError(): FlowError {
-  return new FlowError('SERVICE_BUSY', 503, {}, undefined, SERVICE_BUSY_RETRY_SECONDS);
+  return new FlowError('SERVICE_BUSY', {}, undefined, SERVICE_BUSY_RETRY_SECONDS);
 }
 
 export function createBackground(

@@ -7,8 +7,8 @@ import type { SessionPolicy } from '../auth/sessions.ts';
 import type { Captcha } from '../captcha/port.ts';
 import type { Config } from '../config.ts';
 import type { Database, Member } from '../db/schema.ts';
-import type { AlertLog } from '../deps.ts';
 import type { Background } from './background.ts';
+import type { AlertLog } from './log.ts';
 import type { MessageLimits } from './recovery/state.ts';
 
 export interface FlowDeps {

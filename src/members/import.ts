@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { sql, type Transaction } from 'kysely';
-import { recordAudit } from '../audit/record.ts';
+import { recordAudit, systemActor } from '../audit/record.ts';
 import { type Clock, systemClock } from '../auth/clock.ts';
 import type { Database, Schema } from '../db/schema.ts';
 import { endAccessOf, REMOVE_DEMO_COMMAND } from './demo.ts';
@@ -315,6 +315,7 @@ async function endDemoAccess(trx: Transaction<Schema>, ids: number[], clock: Clo
       type: 'staff_action',
       outcome: 'ok',
       memberId,
+      actor: systemActor('cli:members:import'),
       detail: { action: 'replace_demo_member', sessions },
     });
   }

@@ -53,7 +53,7 @@ export async function registerCsrf(app: FastifyInstance, deps: AppDeps): Promise
       request.csrfToken = reply.generateCsrf();
       return done();
     }
-    if (!sameOrigin(request, publicOrigin)) return done(new FlowError('CROSS_SITE_FORM', 403));
+    if (!sameOrigin(request, publicOrigin)) return done(new FlowError('CROSS_SITE_FORM'));
     // The plugin answers a missing or wrong token with its FST_CSRF_* errors
     // (mapped to FORM_EXPIRED); a page that re-renders the form gets a token.
     app.csrfProtection(request, reply, () => {

@@ -56,8 +56,7 @@ export function registerSession(app: FastifyInstance, deps: AppDeps): void {
   app.decorate('requireApiSession', async (request: FastifyRequest, _reply: FastifyReply) => {
     const token = bearerToken(request);
     const found = token ? await validateSession(deps.db, deps.clock, policy, token) : null;
-    if (!token || !found || found.session.kind !== 'api')
-      throw new FlowError('UNAUTHENTICATED', 401);
+    if (!token || !found || found.session.kind !== 'api') throw new FlowError('UNAUTHENTICATED');
     request.auth = { token, ...found };
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../flows/context.ts';
 import { FlowError } from '../flows/errors.ts';
+import { statusOf } from '../plugins/error-statuses.ts';
 import { applyErrorHeaders } from '../plugins/errors.ts';
 
 /** The cookie that names a browser that logged in as a member before (ADR 016). */
@@ -32,7 +33,7 @@ export function formField(body: unknown, name: string): string | undefined {
 }
 
 /**
- * The form again, with a flow's error: its status, its headers (Retry-After)
+ * The form again, with a flow's error: its code's status, its headers (Retry-After)
  * and its messages. Anything that is not a FlowError goes on to the error handler.
  */
 export function resendForm(
@@ -42,5 +43,5 @@ export function resendForm(
 ): FastifyReply {
   if (!(error instanceof FlowError)) throw error;
   applyErrorHeaders(reply, error);
-  return reply.code(error.status).type('text/html; charset=utf-8').send(render(error));
+  return reply.code(statusOf(error)).type('text/html; charset=utf-8').send(render(error));
 }

@@ -463,7 +463,7 @@ async function insertCode(db: Database, clock: FakeClock, member: Member, minute
     .values({
       member_id: member.id,
       kind: 'sms_code',
-      flow: 'recovery',
+      purpose: 'recovery',
       secret_hash: hashToken(`code-${member.id}-${now.getTime()}`),
       created_at: now,
       expires_at: new Date(now.getTime() + minutes * 60_000),

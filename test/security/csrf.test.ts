@@ -150,7 +150,7 @@ describe(`cross-site form posts (${databaseLabel})`, () => {
       .values({
         member_id: member.id,
         kind: 'set_password',
-        flow: 'recovery',
+        purpose: 'recovery',
         secret_hash: hashToken(secret),
         created_at: t.clock.now(),
         expires_at: new Date(t.clock.now().getTime() + 10 * 60_000),

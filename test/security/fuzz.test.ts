@@ -1336,7 +1336,7 @@ describe(`fuzzing every API route and form (${databaseLabel})`, () => {
       .values({
         member_id: eva.id,
         kind: 'set_password',
-        flow: 'recovery',
+        purpose: 'recovery',
         secret_hash: hashToken(liveToken),
         created_at: t.clock.now(),
         expires_at: new Date(t.clock.now().getTime() + 30 * 60_000),

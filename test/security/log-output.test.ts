@@ -83,7 +83,7 @@ describe(`what the server writes to its log (${databaseLabel})`, () => {
     const logger = { ...(loggerOptions('debug') as LoggerObject), stream: output };
     app = await buildApp(deps, { logger });
     await app.ready();
-    withFormTokens(app, deps.background);
+    withFormTokens(app, app.parts.background);
     dispatcher = createDispatcher({
       db: database.db,
       clock,

@@ -2,7 +2,7 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import { recordAudit } from '../../audit/record.ts';
 import { issueDeviceToken, type KnownDevice, knownDeviceFor } from '../../auth/devices.ts';
-import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
+import { normalizeDocument, withoutCheckDigit, withoutLeadingZeros } from '../../auth/documents.ts';
 import { keyedHash } from '../../auth/secrets.ts';
 import { createSession, deleteSession } from '../../auth/sessions.ts';
 import {
@@ -17,10 +17,11 @@ import {
   settleLoginAttempt,
 } from '../../auth/throttle.ts';
 import type { Member } from '../../db/schema.ts';
+import { findMemberByDocument } from '../../members/find.ts';
 import { errors } from '../../messages/es.ts';
 import { checkCaptcha } from '../captcha-check.ts';
 import { type FlowDeps, type MemberView, type RequestContext, viewMember } from '../context.ts';
-import { throttledError } from '../errors.ts';
+import { invalidFields, throttledError } from '../errors.ts';
 import { loginErrors } from './errors.ts';
 import {
   GLOBAL_FAILURES_KEY,
@@ -60,11 +61,7 @@ export async function logIn(
 ): Promise<LoginResult> {
   const { document, password } = readCredentials(input);
   const documentHash = keyedHash(deps.secret, 'document', document);
-  const member = await deps.db
-    .selectFrom('members')
-    .selectAll()
-    .where('document', '=', document)
-    .executeTakeFirst();
+  const member = await findMemberByDocument(deps.db, document);
   const device = knownDeviceFor(deps.secret, context.deviceToken, member?.id, deps.clock.now());
   const budget: Budget = device
     ? { kind: 'device', key: device.budgetKey, device }
@@ -307,11 +304,11 @@ function readCredentials(input: LoginInput): { document: string; password: strin
       rawDocument.length <= MAX_DOCUMENT_LENGTH ? normalizeDocument(rawDocument) : null;
     if (normalized === null || normalized.length < 5 || normalized.length > 9)
       fields.document = errors.DOCUMENT_INVALID;
-    else document = normalized.replace(/^0+(?=\d)/, '');
+    else document = withoutLeadingZeros(normalized);
   }
   if (password === '') fields.password = errors.PASSWORD_REQUIRED;
   else if (password.length > MAX_PASSWORD_LENGTH) fields.password = errors.INVALID_CREDENTIALS;
-  if (Object.keys(fields).length > 0) throw loginErrors.invalidFields(fields);
+  if (Object.keys(fields).length > 0) throw invalidFields(fields);
   return { document, password };
 }
 

@@ -1,31 +1,35 @@
 // The recovery and registration steps, shared by the pages and the API.
+
+import { applyPasswordChange } from '../../account/set-password.ts';
 import { recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
 import { knownDeviceFor, readDeviceToken } from '../../auth/devices.ts';
-import { normalizeDocument, withoutCheckDigit } from '../../auth/documents.ts';
-import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
+import { normalizeDocument, withoutLeadingZeros } from '../../auth/documents.ts';
 import {
-  addressKey,
-  clearLoginFailures,
-  hitLimit,
-  peekLimit,
-  releaseLimit,
-} from '../../auth/throttle.ts';
+  consumeSecret,
+  peekSecret,
+  retireSecrets,
+  type SecretPurpose,
+  storeSecret,
+  tryCode,
+} from '../../auth/one-time-secrets.ts';
+import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
+import { addressKey, hitLimit, peekLimit, releaseLimit } from '../../auth/throttle.ts';
 import {
   countMemberMessages,
   countSmsTo,
   enqueueMessage,
   lockDestination,
 } from '../../courier/outbox.ts';
-import { passwordChangedEmail } from '../../courier/templates/password-changed.ts';
 import { passwordRequestEmail } from '../../courier/templates/password-request.ts';
 import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
 import type { Database, Member } from '../../db/schema.ts';
-import { errors } from '../../messages/es.ts';
+import { findMemberByIdentifier } from '../../members/find.ts';
+import { errors, text } from '../../messages/es.ts';
 import { serviceBusyError } from '../background.ts';
 import { checkCaptcha } from '../captcha-check.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
-import { throttledError } from '../errors.ts';
+import { invalidFields, throttledError } from '../errors.ts';
 import { recoveryErrors } from './errors.ts';
 import {
   type DeliveryChannel,
@@ -61,7 +65,7 @@ export async function requestPasswordChange(
   const channel: DeliveryChannel | null =
     input.channel === 'email' || input.channel === 'sms' ? input.channel : null;
   if (!channel) fields.channel = errors.CHANNEL_REQUIRED;
-  if (Object.keys(fields).length > 0 || !channel) throw recoveryErrors.invalidFields(fields);
+  if (Object.keys(fields).length > 0 || !channel) throw invalidFields(fields);
 
   // Refusals that spend nothing come first: a full queue, a spent budget.
   if (!deps.background.hasRoom()) throw serviceBusyError();
@@ -96,7 +100,7 @@ async function fulfilPasswordRequest(
   const { identifier, channel, flow } = request;
   const now = deps.clock.now();
   const outcome = await deps.db.transaction().execute(async (trx) => {
-    const member = await findMember(trx, identifier, true);
+    const member = await findMemberByIdentifier(trx, identifier, { lock: true });
     // A device that logged in as this member before has budgets of its own,
     // and its links and codes outlive requests from elsewhere (ADR 016).
     const knownDevice = knownDeviceFor(deps.secret, context.deviceToken, member?.id, now) !== null;
@@ -104,19 +108,21 @@ async function fulfilPasswordRequest(
     if (refusal || !member)
       return { member, refusal: refusal ?? 'unknown', queued: false, knownDevice };
 
-    await retireSecrets(trx, member.id, now, knownDevice ? 'all' : 'from-elsewhere');
+    await retireSecrets(trx, member.id, now, {
+      purposes: RECOVERY_PURPOSES,
+      fromElsewhereOnly: !knownDevice,
+    });
     if (channel === 'email') {
       const token = generateToken();
-      const secretId = await insertSecret(
-        trx,
-        member.id,
-        'email_link',
-        flow,
-        hashToken(token),
+      const secretId = await storeSecret(trx, {
+        memberId: member.id,
+        kind: 'email_link',
+        purpose: flow,
+        secretHash: hashToken(token),
         now,
-        EMAIL_LINK_MINUTES,
+        minutes: EMAIL_LINK_MINUTES,
         knownDevice,
-      );
+      });
       const link = `${deps.publicUrl}${CHANGE_PASSWORD_PATH}?token=${token}`;
       await enqueueMessage(
         trx,
@@ -133,16 +139,15 @@ async function fulfilPasswordRequest(
       );
     } else {
       const code = generateNumericCode(6);
-      const secretId = await insertSecret(
-        trx,
-        member.id,
-        'sms_code',
-        flow,
-        codeHash(deps, member.id, code),
+      const secretId = await storeSecret(trx, {
+        memberId: member.id,
+        kind: 'sms_code',
+        purpose: flow,
+        secretHash: codeHash(deps, member.id, code),
         now,
-        SMS_CODE_MINUTES,
+        minutes: SMS_CODE_MINUTES,
         knownDevice,
-      );
+      });
       await enqueueMessage(
         trx,
         deps.clock,
@@ -189,10 +194,10 @@ export async function verifySmsCode(
   const code = (input.code ?? '').replace(/\s/g, '');
   if (code === '') fields.code = errors.CODE_REQUIRED;
   else if (!/^\d{6}$/.test(code)) fields.code = errors.CODE_FORMAT;
-  if (Object.keys(fields).length > 0) throw recoveryErrors.invalidFields(fields);
+  if (Object.keys(fields).length > 0) throw invalidFields(fields);
 
   const now = deps.clock.now();
-  const member = await findMember(deps.db, identifier);
+  const member = await findMemberByIdentifier(deps.db, identifier);
   // A try is counted against the address's budget of wrong codes before the
   // code is checked, in one statement, and given back when it was right: so
   // parallel wrong codes cannot all pass a check made before any was counted.
@@ -208,47 +213,27 @@ export async function verifySmsCode(
   const memberId = member?.id ?? 0;
   const candidate = codeHash(deps, memberId, code);
   const result = await deps.db.transaction().execute(async (trx) => {
-    // One statement counts the try on the member's live codes (the newest
-    // asked for from a known device, and the newest from elsewhere) and uses
-    // up the one that matches: concurrent tries give at most one success.
-    const rows = await trx
-      .updateTable('one_time_secrets')
-      .set((eb) => ({
-        attempts: eb('attempts', '+', 1),
-        used_at: eb
-          .case()
-          .when('secret_hash', '=', candidate)
-          .then(now)
-          .else(eb.ref('used_at'))
-          .end(),
-      }))
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('one_time_secrets')
-          .select((s) => s.fn.max('id').as('id'))
-          .where('member_id', '=', memberId)
-          .where('kind', '=', 'sms_code')
-          .groupBy('known_device'),
-      )
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .where('attempts', '<', SMS_CODE_MAX_TRIES)
-      .returning(['flow', 'used_at', 'attempts', 'known_device'])
-      .execute();
-    const used = rows.find((row) => row.used_at !== null);
-    if (!used || !member) return { ok: false as const, attempts: rows.map((row) => row.attempts) };
-    const token = generateToken();
-    await insertSecret(
-      trx,
-      member.id,
-      'set_password',
-      used.flow,
-      hashToken(token),
+    const { matched, attempts } = await tryCode(trx, {
+      memberId,
+      kind: 'sms_code',
+      purposes: RECOVERY_PURPOSES,
+      candidateHash: candidate,
       now,
-      SET_PASSWORD_TOKEN_MINUTES,
-      used.known_device,
-    );
-    return { ok: true as const, token, flow: used.flow };
+      maxTries: SMS_CODE_MAX_TRIES,
+    });
+    if (!matched || !member || !isRecoveryPurpose(matched.purpose))
+      return { ok: false as const, attempts };
+    const token = generateToken();
+    await storeSecret(trx, {
+      memberId: member.id,
+      kind: 'set_password',
+      purpose: matched.purpose,
+      secretHash: hashToken(token),
+      now,
+      minutes: SET_PASSWORD_TOKEN_MINUTES,
+      knownDevice: matched.known_device,
+    });
+    return { ok: true as const, token, flow: matched.purpose };
   });
 
   await recordAudit(deps.db, deps.clock, {
@@ -346,27 +331,30 @@ export async function peekPasswordToken(
   deps: FlowDeps,
   token: string | undefined,
 ): Promise<{ flow: RecoveryFlow; holder: string } | null> {
-  if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-  const row = await deps.db
-    .selectFrom('one_time_secrets')
-    .innerJoin('members', 'members.id', 'one_time_secrets.member_id')
-    .select([
-      'one_time_secrets.flow',
-      'members.first_name',
-      'members.last_name',
-      'members.document',
-    ])
-    .where('one_time_secrets.secret_hash', '=', hashToken(token))
-    .where('one_time_secrets.kind', 'in', ['email_link', 'set_password'])
-    .where('one_time_secrets.used_at', 'is', null)
-    .where('one_time_secrets.expires_at', '>', deps.clock.now())
-    .where('members.status', '=', 'active')
-    .executeTakeFirst();
-  if (!row) return null;
+  const found = await liveToken(deps, token, deps.clock.now());
+  if (!found) return null;
+  const { secret, member } = found;
   return {
-    flow: row.flow,
-    holder: maskedHolder(row.first_name, row.last_name, row.document),
+    flow: secret.purpose,
+    holder: maskedHolder(member.first_name, member.last_name, member.document),
   };
+}
+
+/**
+ * The live link or set-password token of recovery or registration behind a
+ * raw token, with its active member; null otherwise.
+ */
+async function liveToken(deps: FlowDeps, token: string | undefined, now: Date) {
+  if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const secret = await peekSecret(deps.db, hashToken(token), ['email_link', 'set_password'], now);
+  if (!secret || !isRecoveryPurpose(secret.purpose)) return null;
+  const member = await deps.db
+    .selectFrom('members')
+    .selectAll()
+    .where('id', '=', secret.member_id)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return member ? { secret: { ...secret, purpose: secret.purpose }, member } : null;
 }
 
 /** "Ana P., documento ***456": enough for the holder to recognise, little for anyone else. */
@@ -374,7 +362,7 @@ export function maskedHolder(firstName: string, lastName: string, document: stri
   const first = firstName.normalize('NFC').trim().split(/\s+/)[0] ?? '';
   const initial = lastName.normalize('NFC').trim().charAt(0).toLocaleUpperCase('es-UY');
   const name = initial ? `${first} ${initial}.` : first;
-  return `${name}, documento ***${document.slice(-3)}`;
+  return text.maskedHolder(name, document.slice(-3));
 }
 
 export interface SetPasswordInput {
@@ -390,77 +378,28 @@ export async function setPasswordWithToken(
   input: SetPasswordInput,
   context: RequestContext,
 ): Promise<{ flow: RecoveryFlow }> {
-  const token = input.token ?? '';
-  const tokenHash = /^[A-Za-z0-9_-]{43}$/.test(token) ? hashToken(token) : null;
   const now = deps.clock.now();
-  const found = tokenHash
-    ? await deps.db
-        .selectFrom('one_time_secrets')
-        .innerJoin('members', 'members.id', 'one_time_secrets.member_id')
-        .select([
-          'one_time_secrets.id as secretId',
-          'one_time_secrets.kind',
-          'one_time_secrets.flow',
-          'members.id as memberId',
-          'members.document',
-          'members.member_number',
-          'members.email',
-          'members.status',
-        ])
-        .where('one_time_secrets.secret_hash', '=', tokenHash)
-        .where('one_time_secrets.kind', 'in', ['email_link', 'set_password'])
-        .where('one_time_secrets.used_at', 'is', null)
-        .where('one_time_secrets.expires_at', '>', now)
-        .executeTakeFirst()
-    : undefined;
-  if (found?.status !== 'active') throw recoveryErrors.tokenInvalid();
+  const found = await liveToken(deps, input.token, now);
+  if (!found) throw recoveryErrors.tokenInvalid();
+  const { secret, member } = found;
 
   const password = input.password ?? '';
   const problems = deps.passwordPolicy.check({
     password,
     confirmation: input.passwordConfirmation ?? '',
-    context: [found.document, found.member_number],
+    context: [member.document, member.member_number],
   });
   if (Object.keys(problems).length > 0) throw recoveryErrors.passwordRejected(problems);
 
-  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, found.document));
+  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, member.document));
   const passwordHash = await deps.hasher.hash(password);
-  const via = found.kind === 'email_link' ? 'email' : 'sms';
+  const via = secret.kind === 'email_link' ? 'email' : 'sms';
 
+  // The token is used up in the same transaction as the change: of concurrent
+  // uses, one sets the password.
   const changed = await deps.db.transaction().execute(async (trx) => {
-    const used = await trx
-      .updateTable('one_time_secrets')
-      .set({ used_at: now })
-      .where('id', '=', found.secretId)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning('id')
-      .executeTakeFirst();
-    if (!used) return false;
-    await trx
-      .updateTable('members')
-      .set({ password_hash: passwordHash, password_changed_at: now, updated_at: now })
-      .where('id', '=', found.memberId)
-      .execute();
-    await retireSecrets(trx, found.memberId, now);
-    await trx.deleteFrom('sessions').where('member_id', '=', found.memberId).execute();
-    // A member who just proved control of their email or phone need not wait
-    // out a login pause their old password earned.
-    await clearLoginFailures(trx, keyedHash(deps.secret, 'document', found.document));
-    if (found.email) {
-      await enqueueMessage(
-        trx,
-        deps.clock,
-        deps.secret,
-        {
-          channel: 'email',
-          to: found.email,
-          template: 'password-changed',
-          content: passwordChangedEmail({ at: now, via }),
-        },
-        found.memberId,
-      );
-    }
+    if (!(await consumeSecret(trx, secret.id, now))) return false;
+    await applyPasswordChange(trx, deps, { member, passwordHash, now, via });
     return true;
   });
   if (!changed) throw recoveryErrors.tokenInvalid();
@@ -468,14 +407,14 @@ export async function setPasswordWithToken(
   await recordAudit(deps.db, deps.clock, {
     type: 'password_set',
     outcome: 'ok',
-    memberId: found.memberId,
+    memberId: member.id,
     channel: context.channel,
     ip: context.ip,
     userAgent: context.userAgent,
-    detail: { flow: found.flow, via },
+    detail: { flow: secret.purpose, via },
   });
   deps.courier.wake();
-  return { flow: found.flow };
+  return { flow: secret.purpose };
 }
 
 function readIdentifier(raw: string | undefined, fields: Record<string, string>): string {
@@ -489,32 +428,7 @@ function readIdentifier(raw: string | undefined, fields: Record<string, string>)
     fields.document = errors.DOCUMENT_OR_MEMBER_INVALID;
     return '';
   }
-  return digits.replace(/^0+(?=\d)/, '');
-}
-
-/**
- * The member by document, else by member number, else, for 8 digits ending in
- * their own check digit (SPEC §3: members often type it), by the document
- * without it. With `lock`, the row is locked so one member's requests are
- * counted one at a time.
- */
-async function findMember(
-  db: Database,
-  identifier: string,
-  lock = false,
-): Promise<Member | undefined> {
-  const base = withoutCheckDigit(identifier);
-  const lookups: ['document' | 'member_number', string][] = [
-    ['document', identifier],
-    ['member_number', identifier],
-    ...(base ? [['document', base] as ['document', string]] : []),
-  ];
-  for (const [column, value] of lookups) {
-    const query = db.selectFrom('members').selectAll().where(column, '=', value);
-    const member = await (lock ? query.forUpdate() : query).executeTakeFirst();
-    if (member) return member;
-  }
-  return undefined;
+  return withoutLeadingZeros(digits);
 }
 
 /** Why nothing may be sent, or null when it may. */
@@ -532,7 +446,7 @@ async function whyNotSend(
   if (!destination) return 'no_contact';
   const limits = deps.messageLimits;
   const hourAgo = addMinutes(now, -60);
-  // The member's row is locked (findMember with lock); the number may be shared.
+  // The member's row is locked (findMemberByIdentifier with lock); the number may be shared.
   if (
     (await countMemberMessages(db, member.id, hourAgo, REQUEST_TEMPLATES, knownDevice)) >=
     limits.perMemberPerHour
@@ -576,51 +490,11 @@ async function withinSmsBudget(db: Database, deps: FlowDeps): Promise<boolean> {
   return verdict.allowed;
 }
 
-/**
- * Kills the member's unused links, codes and set-password tokens: all of
- * them, or (for a request from elsewhere) only those asked for from
- * elsewhere, so a stranger's request never cancels the member's own.
- */
-async function retireSecrets(
-  db: Database,
-  memberId: number,
-  now: Date,
-  scope: 'all' | 'from-elsewhere' = 'all',
-): Promise<void> {
-  let query = db
-    .updateTable('one_time_secrets')
-    .set({ used_at: now })
-    .where('member_id', '=', memberId)
-    .where('used_at', 'is', null);
-  if (scope === 'from-elsewhere') query = query.where('known_device', '=', false);
-  await query.execute();
-}
+/** The purposes of this flow's secrets. */
+const RECOVERY_PURPOSES: readonly RecoveryFlow[] = ['recovery', 'registration'];
 
-/** Stores a secret's hash; answers its id (the outbox message that carries it names it). */
-async function insertSecret(
-  db: Database,
-  memberId: number,
-  kind: 'email_link' | 'sms_code' | 'set_password',
-  flow: RecoveryFlow,
-  secretHash: string,
-  now: Date,
-  minutes: number,
-  knownDevice: boolean,
-): Promise<string> {
-  const row = await db
-    .insertInto('one_time_secrets')
-    .values({
-      member_id: memberId,
-      kind,
-      flow,
-      secret_hash: secretHash,
-      created_at: now,
-      expires_at: addMinutes(now, minutes),
-      known_device: knownDevice,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return String(row.id);
+function isRecoveryPurpose(purpose: SecretPurpose): purpose is RecoveryFlow {
+  return (RECOVERY_PURPOSES as readonly string[]).includes(purpose);
 }
 
 function codeHash(deps: FlowDeps, memberId: number, code: string): string {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEVICE_TOKEN_DAYS } from '../../auth/devices.ts';
 import { deleteSession } from '../../auth/sessions.ts';
-import { type AppDeps, flowDepsFor } from '../../deps.ts';
+import type { AppParts } from '../../deps.ts';
 import { viewMember } from '../../flows/context.ts';
 import { logIn, logOut } from '../../flows/login/service.ts';
 import { text } from '../../messages/es.ts';
@@ -11,8 +11,8 @@ import { homePage } from '../../views/pages/home.ts';
 import { loginPage } from '../../views/pages/login.ts';
 import { deviceCookieName, formField, requestContext, resendForm } from '../context.ts';
 
-export function registerLoginPages(app: FastifyInstance, deps: AppDeps): void {
-  const flowDeps = flowDepsFor(deps);
+export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
+  const flowDeps = deps.flow;
   const html = 'text/html; charset=utf-8';
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => {

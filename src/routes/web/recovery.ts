@@ -1,6 +1,6 @@
 // Pages of recovery and registration: request, SMS code, change password.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AppDeps, flowDepsFor } from '../../deps.ts';
+import type { AppParts } from '../../deps.ts';
 import { FlowError } from '../../flows/errors.ts';
 import {
   CHANGE_PASSWORD_PATH,
@@ -10,6 +10,7 @@ import {
   verifySmsCode,
 } from '../../flows/recovery/service.ts';
 import { type RecoveryFlow, SET_PASSWORD_TOKEN_MINUTES } from '../../flows/recovery/state.ts';
+import { statusOf } from '../../plugins/error-statuses.ts';
 import { applyErrorHeaders } from '../../plugins/errors.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { changePasswordPage } from '../../views/pages/change-password.ts';
@@ -18,8 +19,8 @@ import { formField, requestContext, resendForm } from '../context.ts';
 
 const HTML = 'text/html; charset=utf-8';
 
-export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void {
-  const flowDeps = flowDepsFor(deps);
+export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): void {
+  const flowDeps = deps.flow;
   const tokenCookie = deps.config.secureCookies ? '__Host-pwtoken' : 'pwtoken';
   const tokenCookieOptions = {
     ...sessionCookieOptions(deps),
@@ -154,14 +155,14 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppDeps): void
       applyErrorHeaders(reply, error);
       if (error.code === 'TOKEN_INVALID') {
         reply.clearCookie(tokenCookie, sessionCookieOptions(deps));
-        return renderChange(reply, 400, {
+        return renderChange(reply, statusOf(error), {
           captcha: deps.captcha,
           ruleText: policyText,
           state: 'invalid',
         });
       }
       const valid = await peekPasswordToken(flowDeps, request.cookies[tokenCookie]);
-      return renderChange(reply, error.status, {
+      return renderChange(reply, statusOf(error), {
         captcha: deps.captcha,
         ruleText: policyText,
         state: 'form',

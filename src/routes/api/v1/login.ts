@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { deleteSession } from '../../../auth/sessions.ts';
 import { addressKey, hitLimit, peekLimit } from '../../../auth/throttle.ts';
 import { ALTCHA_CHALLENGE_MINUTES, AltchaCaptcha } from '../../../captcha/altcha.ts';
-import { type AppDeps, flowDepsFor } from '../../../deps.ts';
+import type { AppParts } from '../../../deps.ts';
 import { viewMember } from '../../../flows/context.ts';
 import { FlowError } from '../../../flows/errors.ts';
 import { logIn, logOut } from '../../../flows/login/service.ts';
@@ -19,8 +19,8 @@ interface LoginBody {
   deviceToken?: string;
 }
 
-export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
-  const flowDeps = flowDepsFor(deps);
+export function registerLoginApi(app: FastifyInstance, deps: AppParts): void {
+  const flowDeps = deps.flow;
 
   app.get(
     '/api/v1/captcha',
@@ -45,7 +45,7 @@ export function registerLoginApi(app: FastifyInstance, deps: AppDeps): void {
     },
     async (request, reply) => {
       const captcha = deps.captcha;
-      if (!(captcha instanceof AltchaCaptcha)) throw new FlowError('CAPTCHA_UNAVAILABLE', 404);
+      if (!(captcha instanceof AltchaCaptcha)) throw new FlowError('CAPTCHA_UNAVAILABLE');
       // Each new challenge costs the server one key derivation: a budget per
       // address. Past it the address is not refused (its members share it, and
       // fetching challenges is free): it is served from a few challenges kept

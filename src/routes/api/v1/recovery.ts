@@ -1,18 +1,18 @@
 // JSON twins of recovery and registration, for the mobile app.
 import type { FastifyInstance } from 'fastify';
-import { type AppDeps, flowDepsFor } from '../../../deps.ts';
+import type { AppParts } from '../../../deps.ts';
 import {
   requestPasswordChange,
   setPasswordWithToken,
   verifySmsCode,
 } from '../../../flows/recovery/service.ts';
+import { manual, text } from '../../../messages/es.ts';
 import { requestContext } from '../../context.ts';
 import { deviceTokenProperty, errorRef } from './schemas.ts';
 
 /** The one answer to every password request, known document or not. */
-export const PASSWORD_REQUEST_ACCEPTED =
-  'Si los datos corresponden a un socio, le enviamos el link o el código por el medio elegido.';
-export const PASSWORD_CHANGED = 'Contraseña modificada correctamente';
+export const PASSWORD_REQUEST_ACCEPTED = text.passwordRequestAccepted;
+export const PASSWORD_CHANGED = manual.passwordChanged;
 
 const messageSchema = {
   type: 'object',
@@ -20,8 +20,8 @@ const messageSchema = {
   required: ['message'],
 } as const;
 
-export function registerRecoveryApi(app: FastifyInstance, deps: AppDeps): void {
-  const flowDeps = flowDepsFor(deps);
+export function registerRecoveryApi(app: FastifyInstance, deps: AppParts): void {
+  const flowDeps = deps.flow;
 
   app.post<{
     Body: {
