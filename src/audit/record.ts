@@ -36,7 +36,9 @@ export type AuditType =
   | 'throttled'
   | 'sms_budget_exhausted'
   | 'login_failures_surge'
-  | 'staff_action';
+  | 'staff_action'
+  | 'session_closed'
+  | 'contact_changed';
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused' | 'ignored';
 

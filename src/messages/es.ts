@@ -132,6 +132,72 @@ export const mail = {
   /** Under 160 characters, the code its only 6-digit run. */
   smsCode: (code: string, minutes: number) =>
     `Autogestion: su codigo es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
+  /** Sent TO THE NEW email a member asked to use (src/flows/settings). */
+  contactLink: {
+    subject: 'Confirme su nuevo email',
+    greeting: 'Estimado/a Afiliado/a:',
+    action:
+      'Pidió usar esta dirección de email en el Portal del Socio. Para confirmarla, haga click en el siguiente link:',
+    button: 'Confirmar mi email',
+    validity: (minutes: number) => `El link vence en ${minutes} minutos y sirve una sola vez.`,
+    ignore:
+      'Si Usted no lo pidió, no tome en cuenta este correo: sus datos de contacto no cambiarán.',
+  },
+  /** Sent to the OLD email (or mobile) after a contact change was proven. */
+  contactChanged: {
+    subject: 'Sus datos de contacto fueron modificados',
+    greeting: 'Estimado/a Afiliado/a:',
+    /** `what`: one of `kinds`; `when`: date and time in words. */
+    what: (what: string, when: string) =>
+      `${what} de su cuenta del Portal del Socio fue modificado el ${when} (hora de Uruguay).`,
+    kinds: { email: 'El email', mobile: 'El número de celular' },
+    ok: 'Si fue Usted, no necesita hacer nada más.',
+    notYou: 'Si no fue Usted, llame cuanto antes al CALL CENTER 144.',
+  },
+  /** GSM-7, under 160 characters, the code its only 6-digit run: sent TO THE NEW mobile. */
+  smsContactCode: (code: string, minutes: number) =>
+    `Autogestion: su codigo para confirmar este celular es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
+  /** GSM-7: sent to the OLD mobile after a contact change was proven. */
+  smsContactChanged:
+    'Autogestion: los datos de contacto de su cuenta fueron modificados. Si no fue usted, llame al 144.',
+} as const;
+
+/**
+ * The member home ("Mi cuenta", src/flows/settings): how sessions and the
+ * recent activity are named.
+ */
+export const account = {
+  unknownDevice: 'Dispositivo desconocido',
+  unknownBrowser: 'Navegador desconocido',
+  /** The browser of a session the mobile app opened (API sessions). */
+  portalApp: 'App del Portal',
+  /** "Chrome en Android" */
+  browserOnDevice: (browser: string, device: string) => `${browser} en ${device}`,
+  /** One line of the recent activity per audit event, in plain words. */
+  activity: {
+    loginOk: 'Ingreso correcto',
+    /** "Ingreso correcto desde Chrome en Android" */
+    loginOkFrom: (where: string) => `Ingreso correcto desde ${where}`,
+    loginFailed: 'Intento de ingreso fallido',
+    logout: 'Cierre de sesión',
+    sessionExpired: 'Sesión terminada por inactividad',
+    throttled: 'Espera por intentos fallidos',
+    linkSent: 'Enlace enviado por email',
+    linkNotSent: 'Pedido de enlace por email (no enviado)',
+    codeSent: 'Código enviado por SMS',
+    codeNotSent: 'Pedido de código por SMS (no enviado)',
+    contactLinkSent: 'Enlace para confirmar el nuevo email enviado',
+    contactCodeSent: 'Código para confirmar el nuevo celular enviado por SMS',
+    codeOk: 'Código ingresado correctamente',
+    codeWrong: 'Código incorrecto',
+    passwordChanged: 'Contraseña cambiada',
+    currentPasswordWrong: 'Contraseña actual incorrecta en un cambio de datos',
+    contactChanged: 'Datos de contacto cambiados',
+    sessionClosed: 'Sesión cerrada',
+    otherSessionsClosed: 'Otras sesiones cerradas',
+    staffAction: 'Gestión en un centro de atención',
+    other: 'Evento de seguridad',
+  },
 } as const;
 
 /** Error codes (SCREAMING_SNAKE) to the Spanish message a member reads. */
@@ -188,6 +254,20 @@ export const errors = {
   PASSWORD_COMMON: 'Esa contraseña es muy común y fácil de adivinar. Elija otra.',
   PASSWORD_IS_SERVICE_WORD:
     'La contraseña no puede contener el nombre de la institución ni del portal. Elija otra.',
+  // The member home (src/flows/settings).
+  CURRENT_PASSWORD_REQUIRED: 'Ingrese su contraseña actual.',
+  CURRENT_PASSWORD_WRONG: 'La contraseña actual no es correcta.',
+  SESSION_NOT_FOUND: 'No encontramos esa sesión. Puede que ya esté cerrada.',
+  CONTACT_KIND_REQUIRED: 'Elija qué dato quiere cambiar: email o celular.',
+  EMAIL_REQUIRED: 'Ingrese el nuevo email.',
+  EMAIL_INVALID: 'Revise el email: debe tener la forma nombre@ejemplo.com.',
+  MOBILE_REQUIRED: 'Ingrese el nuevo número de celular.',
+  MOBILE_INVALID: 'Ingrese un celular uruguayo, por ejemplo 099 123 456.',
+  CONTACT_UNCHANGED: 'Ese dato ya es el que tiene registrado.',
+  CONTACT_LINK_INVALID:
+    'El link para confirmar su nuevo email venció o ya fue usado. Pida uno nuevo desde «Mi cuenta».',
+  MESSAGES_LIMIT: 'Ya le enviamos varios mensajes en la última hora. Intente de nuevo más tarde.',
+  SMS_UNAVAILABLE: 'En este momento no podemos enviar SMS. Intente de nuevo más tarde.',
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -33,6 +33,19 @@ export const ERROR_STATUSES = {
   CODE_INVALID: 400,
   TOKEN_INVALID: 400,
   PASSWORD_REJECTED: 400,
+  // The member home (src/flows/settings): another member's session is not found.
+  SESSION_NOT_FOUND: 404,
+  CURRENT_PASSWORD_WRONG: 400,
+  CONTACT_LINK_INVALID: 400,
+  MESSAGES_LIMIT: 429,
+  SMS_UNAVAILABLE: 503,
+  CURRENT_PASSWORD_REQUIRED: 400,
+  CONTACT_KIND_REQUIRED: 400,
+  EMAIL_REQUIRED: 400,
+  EMAIL_INVALID: 400,
+  MOBILE_REQUIRED: 400,
+  MOBILE_INVALID: 400,
+  CONTACT_UNCHANGED: 400,
   // Our fault; details only in the log.
   INTERNAL: 500,
   // The per-field codes (shown next to a field inside a VALIDATION_FAILED or

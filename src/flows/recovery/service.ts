@@ -469,7 +469,7 @@ async function whyNotSend(
  * request's transaction; the request that spends the last SMS raises the
  * alert once, and later ones send nothing until the next hour.
  */
-async function withinSmsBudget(db: Database, deps: FlowDeps): Promise<boolean> {
+export async function withinSmsBudget(db: Database, deps: FlowDeps): Promise<boolean> {
   const budget = deps.limits.smsHourlyBudget;
   if (budget === 0) return false;
   const verdict = await hitLimit(db, deps.clock, SMS_BUDGET_KEY, {
