@@ -200,6 +200,53 @@ export const account = {
   },
 } as const;
 
+/** The pages of the member home ("Mi cuenta"). */
+export const accountPages = {
+  homeTitle: 'Mi cuenta',
+  menuLabel: 'Opciones de su cuenta',
+  contactTitle: 'Datos de contacto',
+  contactIntro:
+    'Así tenemos sus datos. Para cambiar uno le enviamos un enlace o un código al dato nuevo; hasta que lo confirme, seguimos usando el actual.',
+  email: 'Email',
+  mobile: 'Celular',
+  none: 'Sin dato',
+  passwordTitle: 'Cambiar contraseña',
+  passwordIntro: 'Al cambiarla, se cierran sus otras sesiones y le avisamos por email.',
+  currentPassword: 'Contraseña actual',
+  passwordChanged: 'Contraseña modificada correctamente. Sus otras sesiones se cerraron.',
+  sessionsTitle: 'Sesiones activas',
+  sessionsIntro: 'Los dispositivos donde su cuenta está abierta ahora.',
+  thisSession: 'Esta sesión',
+  lastUsed: (when: string) => `Último uso: ${when}`,
+  fromAddress: (address: string) => `Desde ${address}`,
+  closeSession: 'Cerrar',
+  closeSessionLabel: (where: string) => `Cerrar la sesión de ${where}`,
+  closeOthers: 'Cerrar todas las demás',
+  sessionClosed: 'La sesión se cerró.',
+  othersClosed: (count: number) =>
+    count === 1 ? 'Se cerró 1 sesión.' : `Se cerraron ${count} sesiones.`,
+  noOtherSessions: 'No hay otras sesiones abiertas.',
+  activityTitle: 'Actividad reciente',
+  activityIntro: 'Los últimos movimientos de seguridad de su cuenta (hora de Uruguay).',
+  activityEmpty: 'Todavía no hay actividad para mostrar.',
+  changeEmail: 'Cambiar email',
+  changeMobile: 'Cambiar celular',
+  newEmail: 'Nuevo email',
+  newMobile: 'Nuevo celular',
+  mobileHint: 'Por ejemplo, 099 123 456.',
+  send: 'ENVIAR',
+  linkSentTo: (where: string) =>
+    `Le enviamos un enlace a ${where}. Ábralo para confirmar el cambio; vence en 30 minutos.`,
+  codeSentTo: (where: string) =>
+    `Le enviamos un código por SMS a ${where}. Ingréselo para confirmar el cambio; vence en 10 minutos.`,
+  contactChanged: 'Sus datos de contacto se actualizaron.',
+  confirmTitle: 'Confirmar el nuevo email',
+  confirmQuestion: (email: string) => `¿Confirma que ${email} es su nuevo email?`,
+  confirm: 'CONFIRMAR',
+  back: 'VOLVER',
+  home: 'Volver a Mi cuenta',
+} as const;
+
 /** Error codes (SCREAMING_SNAKE) to the Spanish message a member reads. */
 export const errors = {
   INVALID_CREDENTIALS:
