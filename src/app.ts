@@ -1,6 +1,15 @@
 // buildApp(deps): registers plugins and routes in a fixed order (external,
-// then application decorators, then routes). It never listens: server.ts
-// does, and tests drive it with app.inject.
+// then application hooks, then the areas of the site). It never listens:
+// server.ts does, and tests drive it with app.inject.
+//
+// The areas, each an encapsulated context with its own hooks, error shape
+// and not-found answer (no path decides which is which):
+//   /api/     the JSON API (src/routes/api.ts): JSON only, JSON errors, bearer guard;
+//   /assets/  static files (src/routes/assets.ts): no CSRF, error pages;
+//   the rest  the pages (src/routes/pages.ts): CSRF, error pages, session guards,
+//             and the not-found page for every address no other area has.
+//   /healthz, /readyz, /metrics  operations (src/routes/ops.ts): neither pages
+//             nor API, no CSRF, each address a small context of its own.
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
@@ -9,19 +18,14 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { type AppDeps, type AppParts, createFlowDeps } from './deps.ts';
 import { createBackground } from './flows/background.ts';
 import { createMetrics, metricsAccess } from './ops/metrics.ts';
-import { registerCsrf } from './plugins/csrf.ts';
-import { handleFrameworkError, registerErrorHandlers } from './plugins/errors.ts';
+import { handleFrameworkError, sendErrorPage } from './plugins/errors.ts';
 import { warnAboutUntrustedProxy } from './plugins/local-client.ts';
 import { loggerOptions } from './plugins/logging.ts';
-import { registerSession } from './plugins/session.ts';
-import { registerLoginApi } from './routes/api/v1/login.ts';
-import { registerRecoveryApi } from './routes/api/v1/recovery.ts';
 import { errorSchema, memberSchema } from './routes/api/v1/schemas.ts';
+import { apiPlugin } from './routes/api.ts';
 import { registerAssets } from './routes/assets.ts';
-import { registerMetrics, registerProbes } from './routes/ops.ts';
-import { registerDevMailbox } from './routes/web/dev-mailbox.ts';
-import { registerLoginPages } from './routes/web/login.ts';
-import { registerRecoveryPages } from './routes/web/recovery.ts';
+import { registerOps } from './routes/ops.ts';
+import { pagesPlugin } from './routes/pages.ts';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -116,12 +120,9 @@ export async function buildApp(
   app.addSchema(errorSchema);
   app.addSchema(memberSchema);
 
-  // Application decorators and hooks.
-  registerErrorHandlers(app);
+  // Application hooks, for every area (added before the areas, which inherit them).
   const proxyWarning = warnAboutUntrustedProxy(config.trustedProxies, app.log);
   app.addHook('onRequest', async (request) => proxyWarning(request));
-  registerSession(app, deps);
-  await registerCsrf(app, deps);
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeResponse(
       request.routeOptions.url ?? 'unmatched',
@@ -134,17 +135,20 @@ export async function buildApp(
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
   });
 
-  // Routes.
+  // Anything on the root itself fails as every address outside the API
+  // does: with the error page. Each area below sets its own.
+  app.setErrorHandler(sendErrorPage);
+
+  // The areas. Probes and metrics: with a management listener, metrics live
+  // there only (src/management.ts).
+  await registerOps(
+    app,
+    deps.db,
+    config.management ? null : { metrics, mayRead: metricsAccess(config) },
+  );
   await registerAssets(app);
-  registerProbes(app, deps.db);
-  // With a management listener, metrics live there only (src/management.ts).
-  if (!config.management) registerMetrics(app, metrics, metricsAccess(config));
-  registerLoginPages(app, deps);
-  registerLoginApi(app, deps);
-  registerRecoveryPages(app, deps);
-  registerRecoveryApi(app, deps);
-  if (config.devMailbox && config.env !== 'production') registerDevMailbox(app, deps);
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(pagesPlugin, { prefix: '', deps });
+  await app.register(apiPlugin, { prefix: '/api/', deps });
 
   return app;
 }

@@ -1,6 +1,9 @@
 // Cross-site request forgery. Every form post of the pages must come from
 // our own origin and carry the token rendered into the form; the API is not
 // concerned (bearer tokens, JSON bodies only, no ambient credentials).
+// Installed in the pages' encapsulated context only (src/routes/pages.ts):
+// every request its hooks see is a page or a page's form post, including an
+// address no area has (the pages answer those), never the API or an asset.
 //
 // @fastify/csrf-protection keeps a random secret in an HttpOnly cookie and
 // derives a salted token from it for each page (a double submit where the
@@ -13,7 +16,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { FlowError } from '../flows/errors.ts';
 import { escapeHtml } from '../views/html.ts';
-import { isApiRequest, requestPath } from './errors.ts';
 
 /** The form field that carries the token. */
 const CSRF_FIELD = '_csrf';
@@ -32,8 +34,9 @@ function csrfCookieName(deps: AppDeps): string {
   return deps.config.secureCookies ? '__Host-csrf' : 'csrf';
 }
 
-export async function registerCsrf(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  await app.register(fastifyCsrfProtection, {
+/** The protection, for the context `pages` and the routes in it. */
+export async function registerCsrf(pages: FastifyInstance, deps: AppDeps): Promise<void> {
+  await pages.register(fastifyCsrfProtection, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: csrfCookieName(deps),
     cookieOpts: {
@@ -44,11 +47,10 @@ export async function registerCsrf(app: FastifyInstance, deps: AppDeps): Promise
     },
     logLevel: 'info',
   });
-  app.decorateRequest('csrfToken', null);
+  pages.decorateRequest('csrfToken', null);
   const publicOrigin = new URL(deps.config.publicUrl).origin;
 
-  app.addHook('preHandler', (request, reply, done) => {
-    if (!isPageRequest(request)) return done();
+  pages.addHook('preHandler', (request, reply, done) => {
     if (SAFE_METHODS.has(request.method)) {
       request.csrfToken = reply.generateCsrf();
       return done();
@@ -56,25 +58,18 @@ export async function registerCsrf(app: FastifyInstance, deps: AppDeps): Promise
     if (!sameOrigin(request, publicOrigin)) return done(new FlowError('CROSS_SITE_FORM'));
     // The plugin answers a missing or wrong token with its FST_CSRF_* errors
     // (mapped to FORM_EXPIRED); a page that re-renders the form gets a token.
-    app.csrfProtection(request, reply, () => {
+    pages.csrfProtection(request, reply, () => {
       request.csrfToken = reply.generateCsrf();
       done();
     });
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  pages.addHook('onSend', async (request, reply, payload) => {
     const token = request.csrfToken;
     if (!token || typeof payload !== 'string' || !isHtml(reply)) return payload;
     const field = `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(token)}">`;
     return payload.replace(POST_FORM, (form) => `${form}\n${field}`);
   });
-}
-
-const NOT_PAGES = /^\/(?:assets\/|healthz|readyz|metrics)/;
-
-/** Pages and their form posts; not the API, the assets or the probes. */
-function isPageRequest(request: FastifyRequest): boolean {
-  return !isApiRequest(request) && !NOT_PAGES.test(requestPath(request));
 }
 
 function isHtml(reply: FastifyReply): boolean {

@@ -1,8 +1,10 @@
-// The one error handler and the one not-found handler. A FlowError keeps
-// its code and Spanish message, and answers with its code's status
-// (error-statuses.ts); Fastify's own errors (bad JSON, big bodies, schema
-// failures) become codes too; anything else is a logged 500 whose details
-// never reach the member.
+// The two error shapes and the not-found answers. A FlowError keeps its code
+// and Spanish message, and answers with its code's status (error-statuses.ts);
+// Fastify's own errors (bad JSON, big bodies, schema failures) become codes
+// too; anything else is a logged 500 whose details never reach the member.
+// Each area of the site installs its shape in its own encapsulated context:
+// the API (src/routes/api.ts) answers JSON, the pages (src/routes/pages.ts)
+// and the assets answer the portal's error page. No path decides it.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FlowError, invalidFields } from '../flows/errors.ts';
 import { CHANGE_PASSWORD_PATH } from '../flows/recovery/service.ts';
@@ -10,27 +12,6 @@ import { type ErrorCode, errors } from '../messages/es.ts';
 import { errorPage } from '../views/pages/error.ts';
 import { RECOVERY_PATHS } from '../views/pages/recovery.ts';
 import { statusOf } from './error-statuses.ts';
-
-/**
- * Whether the request is for the JSON API: by the route it matched (so
- * `/%61pi/v1/login`, which routes to the API, is the API too), or by its
- * decoded path when no route matched.
- */
-export function isApiRequest(request: FastifyRequest): boolean {
-  return requestPath(request).startsWith('/api/');
-}
-
-/** The matched route's path, or the decoded path of the address. */
-export function requestPath(request: FastifyRequest): string {
-  const route = request.routeOptions?.url;
-  if (route) return route;
-  const path = request.url.split('?')[0] ?? '/';
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
 
 /**
  * The portal's own forms: each route a form is shown or posted on, to the
@@ -161,65 +142,96 @@ function validationError(error: FastifyError): FlowError {
   return invalidFields(fields);
 }
 
-/** A request that carries a body (a declared length above zero, or a chunked one). */
-function hasBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return (
-    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
-  );
+/**
+ * What the edge answers for whatever was thrown, and whether it was expected
+ * (a code, or a refusal); anything unexpected is logged and answers INTERNAL.
+ */
+function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer & { expected: boolean } {
+  const answer = toErrorAnswer(error);
+  if (answer) return { ...answer, expected: true };
+  request.log.error({ err: error }, 'request failed');
+  return { ...internalAnswer(), expected: false };
 }
 
-const JSON_MEDIA_TYPE = /^application\/json\s*(?:;|$)/i;
-
-export function registerErrorHandlers(app: FastifyInstance): void {
-  // The API speaks JSON only: a body of any other type (a form, plain text)
-  // is 415 in the API's error shape, before any parser sees it. The pages'
-  // form parser stays for the HTML routes.
-  app.addHook('onRequest', async (request) => {
-    if (!isApiRequest(request) || !hasBody(request)) return;
-    if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? ''))
-      throw new FlowError('UNSUPPORTED_MEDIA_TYPE');
-  });
-
-  app.setErrorHandler((error, request, reply) => {
-    const answer = toErrorAnswer(error);
-    if (!answer) {
-      request.log.error({ err: error }, 'request failed');
-    }
-    const { error: known, status } = answer ?? internalAnswer();
-    if (isApiRequest(request)) return sendApiError(reply, known, status);
-    // A page says when to try again too (429, 503), as the API does.
-    return applyErrorHeaders(reply, known)
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .send(
-        errorPage(
-          status === 404 ? 'not-found' : 'error',
-          answer ? known.message : undefined,
-          status === 403 ? formPageFor(request.routeOptions?.url) : undefined,
-        ),
-      );
-  });
-
-  app.setNotFoundHandler(sendNotFound);
+/** The API's error handler: every error in the API's JSON shape. */
+export function sendApiErrorAnswer(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const { error: shown, status } = answerFor(error, request);
+  return sendApiError(reply, shown, status);
 }
 
-function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * The pages' error handler: the error page in the portal's look, saying when
+ * to try again (429, 503) as the API does; a refused form post (403) links
+ * back to its form by the route it matched, an unexpected error shows no detail.
+ */
+export function sendErrorPage(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const { error: shown, status, expected } = answerFor(error, request);
+  return applyErrorHeaders(reply, shown)
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .send(
+      errorPage(
+        status === 404 ? 'not-found' : 'error',
+        expected ? shown.message : undefined,
+        status === 403 ? formPageFor(request.routeOptions?.url) : undefined,
+      ),
+    );
+}
+
+/** The API's answer to an address it does not have: 404 NOT_FOUND in JSON. */
+export function sendApiNotFound(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendApiError(reply, new FlowError('NOT_FOUND'));
+}
+
+/** The Spanish not-found page. */
+export function sendNotFoundPage(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const error = new FlowError('NOT_FOUND');
-  if (isApiRequest(request)) return sendApiError(reply, error);
   return reply.code(statusOf(error)).type('text/html; charset=utf-8').send(errorPage('not-found'));
+}
+
+/** This context's errors and unknown addresses answer in the API's JSON shape. */
+export function useJsonErrors(instance: FastifyInstance): void {
+  instance.setErrorHandler(sendApiErrorAnswer);
+  instance.setNotFoundHandler(sendApiNotFound);
+}
+
+/** This context's errors and unknown addresses answer the portal's pages. */
+export function useHtmlErrors(instance: FastifyInstance): void {
+  instance.setErrorHandler(sendErrorPage);
+  instance.setNotFoundHandler(sendNotFoundPage);
 }
 
 /**
  * Fastify's `frameworkErrors` option: errors raised before routing (a URL
- * that is not valid percent-encoding, FST_ERR_BAD_URL), which never reach
- * setErrorHandler and would otherwise answer Fastify's English JSON. Such an
- * address cannot exist: the same 404 as any unknown address.
+ * that is not valid percent-encoding, FST_ERR_BAD_URL), which never reach an
+ * area's handlers and would otherwise answer Fastify's English JSON. Such an
+ * address cannot exist: the same 404 as any unknown address. With no route
+ * and so no area yet, the address itself says which 404: under `/api/` (read
+ * decoded where it can be) the API's, anywhere else the page.
  */
 export function handleFrameworkError(
   _error: FastifyError,
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  sendNotFound(request, reply);
+  if (decodedPath(request.url).startsWith('/api/')) sendApiNotFound(request, reply);
+  else sendNotFoundPage(request, reply);
+}
+
+/** The path of an address, percent-decoded when it is valid percent-encoding. */
+function decodedPath(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

@@ -1,19 +1,24 @@
 // Static files: our CSS, JS and icons from public/, and the ALTCHA widget
-// served from our own origin out of the `altcha` package.
+// served from our own origin out of the `altcha` package. Neither pages nor
+// API: a context of their own under /assets/, without the pages' CSRF hooks,
+// whose errors and missing files answer the portal's error and not-found pages.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { useHtmlErrors } from '../plugins/errors.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
-export async function registerAssets(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyStatic, {
+/** Paths relative to /assets/. */
+const assetsPlugin: FastifyPluginAsync = async (assets) => {
+  useHtmlErrors(assets);
+  await assets.register(fastifyStatic, {
     root: join(root, 'public'),
-    prefix: '/assets/',
+    prefix: '/',
     maxAge: '1h',
     index: false,
     schemaHide: true,
@@ -28,8 +33,8 @@ export async function registerAssets(app: FastifyInstance): Promise<void> {
     'pbkdf2.js': readFileSync(join(altchaDist, 'workers', 'pbkdf2.js')),
     'es-419.js': readFileSync(join(altchaDist, 'i18n', 'es-419.js')),
   };
-  app.get<{ Params: { file: string } }>(
-    '/assets/altcha/:file',
+  assets.get<{ Params: { file: string } }>(
+    '/altcha/:file',
     { schema: { hide: true } },
     async (request, reply) => {
       const name = request.params.file;
@@ -42,4 +47,9 @@ export async function registerAssets(app: FastifyInstance): Promise<void> {
         .send(body);
     },
   );
+};
+
+/** The assets' context, at /assets/. */
+export async function registerAssets(app: FastifyInstance): Promise<void> {
+  await app.register(assetsPlugin, { prefix: '/assets/' });
 }

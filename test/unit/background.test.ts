@@ -9,7 +9,7 @@ import { createBackground, SERVICE_BUSY_RETRY_SECONDS } from '../../src/flows/ba
 import { FlowError } from '../../src/flows/errors.ts';
 import { errors } from '../../src/messages/es.ts';
 import { statusOf } from '../../src/plugins/error-statuses.ts';
-import { registerErrorHandlers } from '../../src/plugins/errors.ts';
+import { useHtmlErrors, useJsonErrors } from '../../src/plugins/errors.ts';
 import { resendForm } from '../../src/routes/context.ts';
 
 /** A log that keeps what it was told. */
@@ -145,15 +145,21 @@ describe('the after-the-answer queue', () => {
 });
 
 describe('a busy answer (SERVICE_BUSY)', () => {
-  /** An app with the portal's error handler and routes that meet a full queue. */
+  /** An app with the portal's error handlers (pages, and the API's under /api/) and routes that meet a full queue. */
   async function busyApp() {
     const app = Fastify({ logger: false });
-    registerErrorHandlers(app);
+    useHtmlErrors(app);
     const background = createBackground(capturingLog(), 1);
     const held = heldTask();
     background.run('held', held.task);
     const busy = async () => background.run('refused', async () => {});
-    app.post('/api/v1/busy', busy);
+    await app.register(
+      async (api) => {
+        useJsonErrors(api);
+        api.post('/v1/busy', busy);
+      },
+      { prefix: '/api/' },
+    );
     app.post('/pagina', busy);
     app.post('/formulario', async (_request, reply) => {
       try {

@@ -6,7 +6,7 @@ import type { AppParts } from '../../deps.ts';
 import { viewMember } from '../../flows/context.ts';
 import { logIn, logOut } from '../../flows/login/service.ts';
 import { text } from '../../messages/es.ts';
-import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
+import { memberOf, sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { homePage } from '../../views/pages/home.ts';
 import { loginPage } from '../../views/pages/login.ts';
 import { deviceCookieName, formField, requestContext, resendForm } from '../context.ts';
@@ -15,8 +15,8 @@ export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
   const flowDeps = deps.flow;
   const html = 'text/html; charset=utf-8';
 
-  app.get('/', { schema: { hide: true } }, async (request, reply) => {
-    if (await app.loadWebSession(request)) return reply.redirect('/inicio', 303);
+  app.get('/', { schema: { hide: true }, preHandler: app.loadMember }, async (request, reply) => {
+    if (request.auth) return reply.redirect('/inicio', 303);
     const query = request.query as Record<string, unknown>;
     const notice =
       query.salio !== undefined
@@ -63,20 +63,21 @@ export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
     }
   });
 
-  app.get('/inicio', { schema: { hide: true } }, async (request, reply) => {
-    const auth = await app.loadWebSession(request);
-    if (!auth) {
-      const hadCookie = Boolean(request.cookies[sessionCookieName(deps)]);
-      if (hadCookie) reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
-      return reply.redirect(hadCookie ? '/?vencida' : '/', 303);
-    }
-    return reply.type(html).send(homePage(viewMember(auth.member)));
-  });
+  app.get(
+    '/inicio',
+    { schema: { hide: true }, preHandler: app.requireMember },
+    async (request, reply) => reply.type(html).send(homePage(viewMember(memberOf(request).member))),
+  );
 
-  app.post('/salir', { schema: { hide: true } }, async (request, reply) => {
-    const auth = await app.loadWebSession(request);
-    if (auth) await logOut(flowDeps, auth.token, auth.member.id, requestContext(request, 'web'));
-    reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
-    return reply.redirect('/?salio', 303);
-  });
+  // Logging out works with or without a live session: it ends the one there is.
+  app.post(
+    '/salir',
+    { schema: { hide: true }, preHandler: app.loadMember },
+    async (request, reply) => {
+      const auth = request.auth;
+      if (auth) await logOut(flowDeps, auth.token, auth.member.id, requestContext(request, 'web'));
+      reply.clearCookie(sessionCookieName(deps), sessionCookieOptions(deps));
+      return reply.redirect('/?salio', 303);
+    },
+  );
 }

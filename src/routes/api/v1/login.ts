@@ -1,4 +1,5 @@
-// JSON twins of the login pages, for the mobile app.
+// JSON twins of the login pages, for the mobile app. Paths are relative to
+// the API's prefix (src/routes/api.ts): '/login' answers at /api/v1/login.
 import type { FastifyInstance } from 'fastify';
 import { deleteSession } from '../../../auth/sessions.ts';
 import { addressKey, hitLimit, peekLimit } from '../../../auth/throttle.ts';
@@ -8,7 +9,7 @@ import { viewMember } from '../../../flows/context.ts';
 import { FlowError } from '../../../flows/errors.ts';
 import { logIn, logOut } from '../../../flows/login/service.ts';
 import { GLOBAL_FAILURES_KEY, HARDENED_CAPTCHA_FACTOR } from '../../../flows/login/state.ts';
-import { bearerToken } from '../../../plugins/session.ts';
+import { bearerToken, memberOf } from '../../../plugins/session.ts';
 import { requestContext } from '../../context.ts';
 import { bearerSecurity, deviceTokenProperty, errorRef, memberRef } from './schemas.ts';
 
@@ -23,7 +24,7 @@ export function registerLoginApi(app: FastifyInstance, deps: AppParts): void {
   const flowDeps = deps.flow;
 
   app.get(
-    '/api/v1/captcha',
+    '/captcha',
     {
       schema: {
         tags: ['captcha'],
@@ -69,7 +70,7 @@ export function registerLoginApi(app: FastifyInstance, deps: AppParts): void {
   );
 
   app.post<{ Body: LoginBody }>(
-    '/api/v1/login',
+    '/login',
     {
       schema: {
         tags: ['session'],
@@ -139,9 +140,9 @@ export function registerLoginApi(app: FastifyInstance, deps: AppParts): void {
   );
 
   app.post(
-    '/api/v1/logout',
+    '/logout',
     {
-      preHandler: app.requireApiSession,
+      preHandler: app.requireApiMember,
       schema: {
         tags: ['session'],
         summary: 'End the session of the bearer token',
@@ -150,16 +151,16 @@ export function registerLoginApi(app: FastifyInstance, deps: AppParts): void {
       },
     },
     async (request, reply) => {
-      const auth = request.auth;
-      if (auth) await logOut(flowDeps, auth.token, auth.member.id, requestContext(request, 'api'));
+      const auth = memberOf(request);
+      await logOut(flowDeps, auth.token, auth.member.id, requestContext(request, 'api'));
       return reply.code(204).send();
     },
   );
 
   app.get(
-    '/api/v1/me',
+    '/me',
     {
-      preHandler: app.requireApiSession,
+      preHandler: app.requireApiMember,
       schema: {
         tags: ['member'],
         summary: 'The member behind the bearer token',
@@ -167,6 +168,6 @@ export function registerLoginApi(app: FastifyInstance, deps: AppParts): void {
         response: { 200: memberRef, 401: errorRef },
       },
     },
-    async (request) => viewMember((request.auth as NonNullable<typeof request.auth>).member),
+    async (request) => viewMember(memberOf(request).member),
   );
 }

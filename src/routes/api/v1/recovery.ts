@@ -1,4 +1,5 @@
-// JSON twins of recovery and registration, for the mobile app.
+// JSON twins of recovery and registration, for the mobile app. Paths are
+// relative to the API's prefix (src/routes/api.ts).
 import type { FastifyInstance } from 'fastify';
 import type { AppParts } from '../../../deps.ts';
 import {
@@ -32,7 +33,7 @@ export function registerRecoveryApi(app: FastifyInstance, deps: AppParts): void 
       deviceToken?: string;
     };
   }>(
-    '/api/v1/password-requests',
+    '/password-requests',
     {
       schema: {
         tags: ['password'],
@@ -74,7 +75,7 @@ export function registerRecoveryApi(app: FastifyInstance, deps: AppParts): void 
   );
 
   app.post<{ Body: { document: string; code: string } }>(
-    '/api/v1/password-requests/verify',
+    '/password-requests/verify',
     {
       schema: {
         tags: ['password'],
@@ -105,7 +106,7 @@ export function registerRecoveryApi(app: FastifyInstance, deps: AppParts): void 
   app.post<{
     Body: { token: string; password: string; passwordConfirmation: string; captcha?: string };
   }>(
-    '/api/v1/password',
+    '/password',
     {
       schema: {
         tags: ['password'],
