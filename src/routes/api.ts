@@ -15,6 +15,7 @@ import { FlowError } from '../flows/errors.ts';
 import { useJsonErrors } from '../plugins/errors.ts';
 import { registerApiGuard } from '../plugins/session.ts';
 import { registerLoginApi } from './api/v1/login.ts';
+import { registerMeApi } from './api/v1/me.ts';
 import { registerRecoveryApi } from './api/v1/recovery.ts';
 
 /** Register with `{ prefix: '/api/', deps }`. */
@@ -28,6 +29,7 @@ export const apiPlugin: FastifyPluginAsync<{ deps: AppParts }> = async (api, { d
     async (v1) => {
       registerLoginApi(v1, deps);
       registerRecoveryApi(v1, deps);
+      registerMeApi(v1, deps);
     },
     { prefix: '/v1' },
   );

@@ -14,6 +14,7 @@ import type { AppParts } from '../deps.ts';
 import { registerCsrf } from '../plugins/csrf.ts';
 import { useHtmlErrors } from '../plugins/errors.ts';
 import { registerPageGuards } from '../plugins/session.ts';
+import { registerAccountPages } from './web/account.ts';
 import { registerDevMailbox } from './web/dev-mailbox.ts';
 import { registerLoginPages } from './web/login.ts';
 import { registerRecoveryPages } from './web/recovery.ts';
@@ -25,6 +26,7 @@ export const pagesPlugin: FastifyPluginAsync<{ deps: AppParts }> = async (pages,
   registerPageGuards(pages, deps);
 
   registerLoginPages(pages, deps);
+  registerAccountPages(pages, deps);
   registerRecoveryPages(pages, deps);
   if (deps.config.devMailbox && deps.config.env !== 'production') registerDevMailbox(pages, deps);
 };

@@ -3,11 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { DEVICE_TOKEN_DAYS } from '../../auth/devices.ts';
 import { deleteSession } from '../../auth/sessions.ts';
 import type { AppParts } from '../../deps.ts';
-import { viewMember } from '../../flows/context.ts';
 import { logIn, logOut } from '../../flows/login/service.ts';
 import { text } from '../../messages/es.ts';
-import { memberOf, sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
-import { homePage } from '../../views/pages/home.ts';
+import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import { loginPage } from '../../views/pages/login.ts';
 import { deviceCookieName, formField, requestContext, resendForm } from '../context.ts';
 
@@ -63,11 +61,7 @@ export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
     }
   });
 
-  app.get(
-    '/inicio',
-    { schema: { hide: true }, preHandler: app.requireMember },
-    async (request, reply) => reply.type(html).send(homePage(viewMember(memberOf(request).member))),
-  );
+  // The member home ("/inicio") and its pages: src/routes/web/account.ts.
 
   // Logging out works with or without a live session: it ends the one there is.
   app.post(
