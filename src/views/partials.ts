@@ -30,6 +30,8 @@ export function errorSummary(message: string | undefined, fields: FieldMessages)
 
 export interface TextFieldOptions {
   name: string;
+  /** The element's id, when two forms on a page post the same name; else the name. */
+  id?: string;
   label: string;
   placeholder?: string;
   value?: string;
@@ -44,15 +46,16 @@ export interface TextFieldOptions {
 }
 
 export function textField(o: TextFieldOptions): Html {
-  const describedBy = [o.hint ? `${o.name}-ayuda` : '', o.error ? `${o.name}-error` : '']
+  const id = o.id ?? o.name;
+  const describedBy = [o.hint ? `${id}-ayuda` : '', o.error ? `${id}-error` : '']
     .filter(Boolean)
     .join(' ');
   return html`<div class="field${o.error ? ' field-invalid' : ''}">
-  <label for="${o.name}">${o.label}</label>
-  ${o.hint ? html`<p class="field-hint" id="${o.name}-ayuda">${o.hint}</p>` : ''}
-  ${o.error ? html`<p class="field-error" id="${o.name}-error"><span aria-hidden="true">⚠ </span>${o.error}</p>` : ''}
+  <label for="${id}">${o.label}</label>
+  ${o.hint ? html`<p class="field-hint" id="${id}-ayuda">${o.hint}</p>` : ''}
+  ${o.error ? html`<p class="field-error" id="${id}-error"><span aria-hidden="true">⚠ </span>${o.error}</p>` : ''}
   <div class="input-wrap${o.reveal ? ' has-toggle' : ''}">
-    <input id="${o.name}" name="${o.name}" type="${o.type ?? 'text'}"
+    <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}"
       ${o.placeholder ? html`placeholder="${o.placeholder}"` : ''}
       ${o.value ? html`value="${o.value}"` : ''}
       ${o.autocomplete ? html`autocomplete="${o.autocomplete}"` : ''}
@@ -63,7 +66,7 @@ export function textField(o: TextFieldOptions): Html {
     ${
       o.reveal
         ? // A toggle keeps its name; aria-pressed says whether the password is shown.
-          html`<button type="button" class="reveal" data-reveal="${o.name}" aria-controls="${o.name}" aria-pressed="false" aria-label="${text.showPassword}" hidden>
+          html`<button type="button" class="reveal" data-reveal="${id}" aria-controls="${id}" aria-pressed="false" aria-label="${text.showPassword}" hidden>
       <svg class="icon-eye" aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="28" height="28"><path d="M12 5C6.5 5 2.3 8.6 1 12c1.3 3.4 5.5 7 11 7s9.7-3.6 11-7c-1.3-3.4-5.5-7-11-7zm0 11.5A4.5 4.5 0 1 1 12 7.5a4.5 4.5 0 0 1 0 9zm0-7a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z" fill="currentColor"/></svg>
       <svg class="icon-eye-off" aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="28" height="28"><path d="M12 7c2.76 0 5 2.24 5 5 0 .65-.13 1.26-.36 1.83l2.92 2.92c1.51-1.26 2.7-2.89 3.43-4.75-1.73-4.39-6-7.5-11-7.5-1.4 0-2.74.25-3.98.7l2.16 2.16C10.74 7.13 11.35 7 12 7zM2 4.27l2.28 2.28.46.46C3.08 8.3 1.78 10.02 1 12c1.73 4.39 6 7.5 11 7.5 1.55 0 3.03-.3 4.38-.84l.42.42L19.73 22 21 20.73 3.27 3 2 4.27zM7.53 9.8l1.55 1.55c-.05.21-.08.43-.08.65 0 1.66 1.34 3 3 3 .22 0 .44-.03.65-.08l1.55 1.55c-.67.33-1.41.53-2.2.53-2.76 0-5-2.24-5-5 0-.79.2-1.53.53-2.2zm4.31-.78l3.15 3.15.02-.16c0-1.66-1.34-3-3-3l-.17.01z" fill="currentColor"/></svg>
     </button>`

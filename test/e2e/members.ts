@@ -67,9 +67,60 @@ export const SMS_RECOVERY_MEMBERS: Record<ProjectName, E2eMember> = {
   },
 };
 
+/** The journeys of «Mi cuenta» (account.spec.ts): one fresh member each, so none sees another's sessions or messages. */
+export type AccountJourney = 'sessions' | 'password' | 'contact' | 'email' | 'activity' | 'pages';
+
+/** «Mi cuenta»: members who log in with the password they have and change things. */
+export const ACCOUNT_MEMBERS: Record<ProjectName, Record<AccountJourney, E2eMember>> = {
+  phone: {
+    sessions: accountMember('4100011', '300011', 'Lucía', 'Rodríguez', 'lucia1971', 'lucia2026s'),
+    password: accountMember('4100012', '300012', 'Carlos', 'Martínez', 'carlos1966', 'carlos26p'),
+    contact: accountMember('4100013', '300013', 'Elena', 'Fernández', 'elena1958', 'elena2026c'),
+    email: accountMember('4100016', '300016', 'Andrés', 'Pereira', 'andres1977', 'andres26e'),
+    activity: accountMember('4100014', '300014', 'Jorge', 'López', 'jorge1980', 'jorge2026a'),
+    pages: accountMember('4100015', '300015', 'Marta', 'García', 'marta1975', 'marta2026v'),
+  },
+  desktop: {
+    sessions: accountMember('4200021', '300021', 'Diego', 'Sosa', 'diego1969', 'diego2026s'),
+    password: accountMember('4200022', '300022', 'Laura', 'Benítez', 'laura1983', 'laura26pw'),
+    contact: accountMember('4200023', '300023', 'Raúl', 'Silva', 'raul1955x', 'raul2026c'),
+    email: accountMember('4200026', '300026', 'Valeria', 'Acosta', 'vale1988x', 'vale2026e'),
+    activity: accountMember('4200024', '300024', 'Sofía', 'Castro', 'sofia1990', 'sofia2026a'),
+    pages: accountMember('4200025', '300025', 'Pablo', 'Núñez', 'pablo1962', 'pablo2026v'),
+  },
+};
+
+/** The new mobile each project's «Cambiar celular» journey proves (in no member's row). */
+export const ACCOUNT_NEW_MOBILES: Record<ProjectName, string> = {
+  phone: '+59898410777',
+  desktop: '+59898420888',
+};
+
+/** A member of the «Mi cuenta» journeys; email and mobile follow from the document. */
+function accountMember(
+  document: string,
+  memberNumber: string,
+  firstName: string,
+  lastName: string,
+  password: string,
+  newPassword: string,
+): E2eMember {
+  return {
+    document,
+    memberNumber,
+    firstName,
+    lastName,
+    email: `socio.${document}@example.org`,
+    mobile: `+598997${document.slice(-5)}`,
+    password,
+    newPassword,
+  };
+}
+
 export const E2E_MEMBERS: E2eMember[] = [
   ...Object.values(REGISTRATION_MEMBERS),
   ...Object.values(SMS_RECOVERY_MEMBERS),
+  ...Object.values(ACCOUNT_MEMBERS).flatMap((journeys) => Object.values(journeys)),
 ];
 
 /** The members of the running project (its name is 'phone' or 'desktop'). */

@@ -151,6 +151,24 @@ export interface ContactView {
   values?: { email?: string; mobile?: string };
 }
 
+/**
+ * The ids of each contact form's fields: both forms post `value` and
+ * `currentPassword`, and each label, hint, error and eye must find its own.
+ */
+const CONTACT_FIELD_IDS: Record<NonNullable<ContactView['form']>, Record<string, string>> = {
+  mobile: { value: 'newMobile', currentPassword: 'mobilePassword' },
+  email: { value: 'newEmail', currentPassword: 'emailPassword' },
+  code: { code: 'code' },
+};
+
+/** The field messages keyed by the ids of the form they belong to, for the summary's links. */
+function summaryFields(view: ContactView): FieldMessages {
+  const ids = view.form ? CONTACT_FIELD_IDS[view.form] : {};
+  return Object.fromEntries(
+    Object.entries(view.fields ?? {}).map(([field, message]) => [ids[field] ?? field, message]),
+  );
+}
+
 export function accountContactPage(view: ContactView): string {
   const fieldsOf = (form: ContactView['form']) => (view.form === form ? (view.fields ?? {}) : {});
   const email = fieldsOf('email');
@@ -161,7 +179,7 @@ export function accountContactPage(view: ContactView): string {
     width: 'wide',
     body: html`<h1>${t.contactTitle}</h1>
 ${notice(view.message)}
-${errorSummary(view.error, view.fields ?? {})}
+${errorSummary(view.error, summaryFields(view))}
 <p>${t.contactIntro}</p>
 <dl class="facts">
   <div><dt>${t.email}</dt><dd>${view.contacts.email ?? t.none}</dd></div>
@@ -178,15 +196,15 @@ ${
 <form method="post" action="${ACCOUNT_PATHS.contact}" novalidate class="subform">
   <h2>${t.changeMobile}</h2>
   <input type="hidden" name="kind" value="mobile">
-  ${textField({ name: 'value', label: t.newMobile, hint: t.mobileHint, autocomplete: 'tel', inputmode: 'numeric', value: view.values?.mobile ?? '', error: mobile.value })}
-  ${textField({ name: 'currentPassword', label: t.currentPassword, type: 'password', autocomplete: 'current-password', error: mobile.currentPassword, reveal: true })}
+  ${textField({ name: 'value', id: CONTACT_FIELD_IDS.mobile.value, label: t.newMobile, hint: t.mobileHint, autocomplete: 'tel', inputmode: 'numeric', value: view.values?.mobile ?? '', error: mobile.value })}
+  ${textField({ name: 'currentPassword', id: CONTACT_FIELD_IDS.mobile.currentPassword, label: t.currentPassword, type: 'password', autocomplete: 'current-password', error: mobile.currentPassword, reveal: true })}
   <button type="submit" class="button button-primary">${t.send}</button>
 </form>
 <form method="post" action="${ACCOUNT_PATHS.contact}" novalidate class="subform">
   <h2>${t.changeEmail}</h2>
   <input type="hidden" name="kind" value="email">
-  ${textField({ name: 'value', label: t.newEmail, autocomplete: 'email', value: view.values?.email ?? '', error: email.value })}
-  ${textField({ name: 'currentPassword', label: t.currentPassword, type: 'password', autocomplete: 'current-password', error: email.currentPassword, reveal: true })}
+  ${textField({ name: 'value', id: CONTACT_FIELD_IDS.email.value, label: t.newEmail, autocomplete: 'email', value: view.values?.email ?? '', error: email.value })}
+  ${textField({ name: 'currentPassword', id: CONTACT_FIELD_IDS.email.currentPassword, label: t.currentPassword, type: 'password', autocomplete: 'current-password', error: email.currentPassword, reveal: true })}
   <button type="submit" class="button button-primary">${t.send}</button>
 </form>
 ${backHome}`,
