@@ -9,7 +9,6 @@ import {
   accountWait,
   addressKey,
   claimLoginAttempt,
-  DEFAULT_LOCKOUT,
   hitLimit,
   type LockoutPolicy,
   peekLimit,
@@ -25,6 +24,7 @@ import { invalidFields, throttledError } from '../errors.ts';
 import { loginErrors } from './errors.ts';
 import {
   GLOBAL_FAILURES_KEY,
+  lockoutPolicyFor,
   MAX_DOCUMENT_LENGTH,
   MAX_PASSWORD_LENGTH,
   SLOT_POLL_MS,
@@ -185,13 +185,7 @@ interface Attempt {
 }
 
 function lockoutPolicy(deps: FlowDeps, budget: Budget): LockoutPolicy {
-  return {
-    ...DEFAULT_LOCKOUT,
-    freeFailures:
-      budget.kind === 'device' ? deps.limits.deviceFreeFailures : deps.limits.loginFreeFailures,
-    firstWaitMs: deps.limits.loginWaitFirstMs,
-    maxWaitMs: deps.limits.loginWaitMaxMs,
-  };
+  return lockoutPolicyFor(deps.limits, budget.kind);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { DEFAULT_LOCKOUT, type LockoutPolicy } from '../../auth/throttle.ts';
+import type { Config } from '../../config.ts';
 // The login flow. It keeps no record of its own between requests: the
 // CAPTCHA solution and the session are its only durable traces.
 //
@@ -32,3 +34,20 @@ export const HARDENED_CAPTCHA_FACTOR = 3;
  */
 export const SLOT_POLL_MS = 15;
 export const SLOT_POLLS = 130;
+
+/**
+ * The progressive wait of an account's password checks (login, and the
+ * current password asked by the member home), or of a known device's own
+ * budget (ADR 016), from the configured limits.
+ */
+export function lockoutPolicyFor(
+  limits: Config['limits'],
+  kind: 'account' | 'device',
+): LockoutPolicy {
+  return {
+    ...DEFAULT_LOCKOUT,
+    freeFailures: kind === 'device' ? limits.deviceFreeFailures : limits.loginFreeFailures,
+    firstWaitMs: limits.loginWaitFirstMs,
+    maxWaitMs: limits.loginWaitMaxMs,
+  };
+}

@@ -28,12 +28,7 @@ import {
   deleteSessionById,
   listSessions,
 } from '../../auth/sessions.ts';
-import {
-  claimLoginAttempt,
-  DEFAULT_LOCKOUT,
-  type LockoutPolicy,
-  settleLoginAttempt,
-} from '../../auth/throttle.ts';
+import { claimLoginAttempt, type LockoutPolicy, settleLoginAttempt } from '../../auth/throttle.ts';
 import {
   countMemberMessages,
   countSmsTo,
@@ -48,7 +43,7 @@ import { checkEmail, checkMobile } from '../../members/validate-row.ts';
 import { account, errors } from '../../messages/es.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
 import { FlowError, invalidFields, throttledError } from '../errors.ts';
-import { SLOT_POLL_MS, SLOT_POLLS } from '../login/state.ts';
+import { lockoutPolicyFor, SLOT_POLL_MS, SLOT_POLLS } from '../login/state.ts';
 import { withinSmsBudget } from '../recovery/service.ts';
 import {
   describeUserAgent,
@@ -187,12 +182,7 @@ async function renewSession(
  * a failed login there, on the same key.
  */
 function accountLockoutPolicy(deps: FlowDeps): LockoutPolicy {
-  return {
-    ...DEFAULT_LOCKOUT,
-    freeFailures: deps.limits.loginFreeFailures,
-    firstWaitMs: deps.limits.loginWaitFirstMs,
-    maxWaitMs: deps.limits.loginWaitMaxMs,
-  };
+  return lockoutPolicyFor(deps.limits, 'account');
 }
 
 /** What a refused current password is audited as: the step it guarded. */
