@@ -195,6 +195,23 @@ describe(`the member home (${databaseLabel})`, () => {
       assert.equal(lockout, undefined, 'no failure was counted');
     });
 
+    it('answers a form left empty with the fields to fill in, not with the password rules', async () => {
+      const member = await createMember(t.db);
+      const { auth } = await openSession(member);
+      const error = await refusedWith(
+        changePassword(
+          t.deps.flow,
+          auth,
+          { currentPassword: '', password: '', passwordConfirmation: '' },
+          WEB,
+        ),
+        'VALIDATION_FAILED',
+      );
+      assert.equal(error.fields.currentPassword, 'Ingrese su contraseña actual.');
+      assert.equal(error.fields.password, 'Ingrese una nueva contraseña.');
+      assert.equal(error.fields.passwordConfirmation, 'Repita la nueva contraseña.');
+    });
+
     it('with the right current password ends every other session, gives this one a new id that works, and queues the notice', async () => {
       const member = await createMember(t.db);
       const current = await openSession(member);

@@ -111,6 +111,8 @@ export async function changePassword(
   });
   const missing: Record<string, string> =
     currentPassword === '' ? { currentPassword: errors.CURRENT_PASSWORD_REQUIRED } : {};
+  // Nothing typed as the new password is a form left empty, not a password the rules refuse.
+  if (password === '') throw invalidFields({ ...missing, ...problems });
   if (Object.keys(problems).length > 0)
     throw settingsErrors.passwordRejected({ ...missing, ...problems });
   if (missing.currentPassword) throw invalidFields(missing);
