@@ -11,6 +11,7 @@
 //               └──expires_at passes──► expired
 import type { Database, OneTimeSecret } from '../db/schema.ts';
 import { addMinutes } from './clock.ts';
+import { keyedHash } from './secrets.ts';
 
 export type SecretKind = OneTimeSecret['kind'];
 export type SecretPurpose = OneTimeSecret['purpose'];
@@ -156,4 +157,17 @@ export async function tryCode(
     matched: rows.find((row) => row.used_at !== null) ?? null,
     attempts: rows.map((row) => row.attempts),
   };
+}
+
+/**
+ * A short code's keyed hash, bound to its member and to what it is for (the
+ * `hashPurpose` keeps a recovery code from ever matching a contact code).
+ */
+export function codeHash(
+  secret: string,
+  hashPurpose: string,
+  memberId: number,
+  code: string,
+): string {
+  return keyedHash(secret, hashPurpose, `${memberId}:${code}`);
 }

@@ -6,6 +6,7 @@ import { addMinutes } from '../../auth/clock.ts';
 import { knownDeviceFor, readDeviceToken } from '../../auth/devices.ts';
 import { normalizeDocument, withoutLeadingZeros } from '../../auth/documents.ts';
 import {
+  codeHash,
   consumeSecret,
   peekSecret,
   retireSecrets,
@@ -143,7 +144,7 @@ async function fulfilPasswordRequest(
         memberId: member.id,
         kind: 'sms_code',
         purpose: flow,
-        secretHash: codeHash(deps, member.id, code),
+        secretHash: smsCodeHash(deps, member.id, code),
         now,
         minutes: SMS_CODE_MINUTES,
         knownDevice,
@@ -211,7 +212,7 @@ export async function verifySmsCode(
   // Unknown documents run the same statements (on member id 0, which no
   // member has): the answer's time does not tell them apart.
   const memberId = member?.id ?? 0;
-  const candidate = codeHash(deps, memberId, code);
+  const candidate = smsCodeHash(deps, memberId, code);
   const result = await deps.db.transaction().execute(async (trx) => {
     const { matched, attempts } = await tryCode(trx, {
       memberId,
@@ -497,6 +498,6 @@ function isRecoveryPurpose(purpose: SecretPurpose): purpose is RecoveryFlow {
   return (RECOVERY_PURPOSES as readonly string[]).includes(purpose);
 }
 
-function codeHash(deps: FlowDeps, memberId: number, code: string): string {
-  return keyedHash(deps.secret, 'sms-code', `${memberId}:${code}`);
+function smsCodeHash(deps: FlowDeps, memberId: number, code: string): string {
+  return codeHash(deps.secret, 'sms-code', memberId, code);
 }

@@ -8,6 +8,7 @@ import { applyPasswordChange } from '../../account/set-password.ts';
 import { type AuditActor, type AuditEvent, recordAudit } from '../../audit/record.ts';
 import { addMinutes } from '../../auth/clock.ts';
 import {
+  codeHash,
   consumeSecret,
   peekSecret,
   retireSecrets,
@@ -823,7 +824,7 @@ async function auditContactChanged(
 
 /** A contact code's keyed hash, bound to its member; a purpose of its own (never a recovery code). */
 function contactCodeHash(deps: FlowDeps, memberId: number, code: string): string {
-  return keyedHash(deps.secret, CONTACT_CODE_HASH_PURPOSE, `${memberId}:${code}`);
+  return codeHash(deps.secret, CONTACT_CODE_HASH_PURPOSE, memberId, code);
 }
 
 /**

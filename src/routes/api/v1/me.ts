@@ -14,7 +14,7 @@ import {
 import { accountPages, manual } from '../../../messages/es.ts';
 import type { Authenticated } from '../../../plugins/session.ts';
 import { requestContext } from '../../context.ts';
-import { bearerSecurity, errorRef } from './schemas.ts';
+import { bearerSecurity, errorRef, messageSchema } from './schemas.ts';
 
 const sessionSchema = {
   type: 'object',
@@ -40,12 +40,6 @@ const activitySchema = {
     text: { type: 'string', description: 'The event in plain Spanish' },
   },
   required: ['at', 'type', 'channel', 'device', 'outcome', 'text'],
-} as const;
-
-const messageSchema = {
-  type: 'object',
-  properties: { message: { type: 'string' } },
-  required: ['message'],
 } as const;
 
 const guardedSchema = (schema: Record<string, unknown>) => ({

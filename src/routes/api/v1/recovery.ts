@@ -9,17 +9,11 @@ import {
 } from '../../../flows/recovery/service.ts';
 import { manual, text } from '../../../messages/es.ts';
 import { requestContext } from '../../context.ts';
-import { deviceTokenProperty, errorRef } from './schemas.ts';
+import { deviceTokenProperty, errorRef, messageSchema } from './schemas.ts';
 
 /** The one answer to every password request, known document or not. */
 export const PASSWORD_REQUEST_ACCEPTED = text.passwordRequestAccepted;
 export const PASSWORD_CHANGED = manual.passwordChanged;
-
-const messageSchema = {
-  type: 'object',
-  properties: { message: { type: 'string' } },
-  required: ['message'],
-} as const;
 
 export function registerRecoveryApi(app: FastifyInstance, deps: AppParts): void {
   const flowDeps = deps.flow;

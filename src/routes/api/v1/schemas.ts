@@ -42,3 +42,10 @@ export const deviceTokenProperty = {
   description:
     'The deviceToken of an earlier login of this member on this app: its tries spend a budget of their own, which tries from elsewhere cannot use up.',
 } as const;
+
+/** An answer that is one Spanish sentence. */
+export const messageSchema = {
+  type: 'object',
+  properties: { message: { type: 'string' } },
+  required: ['message'],
+} as const;
