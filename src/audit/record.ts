@@ -100,21 +100,23 @@ export function deriveActor(event: AuditEvent): AuditActor {
 }
 
 export async function recordAudit(db: Database, clock: Clock, event: AuditEvent): Promise<void> {
+  await auditInsert(db, clock, event).execute();
+}
+
+/** The statement recordAudit runs, unexecuted (for a caller that runs it with its other writes). */
+export function auditInsert(db: Database, clock: Clock, event: AuditEvent) {
   const actor = deriveActor(event);
-  await db
-    .insertInto('audit_events')
-    .values({
-      at: clock.now(),
-      type: event.type,
-      outcome: event.outcome,
-      member_id: event.memberId ?? null,
-      document_hash: event.documentHash ?? null,
-      channel: event.channel ?? null,
-      ip: event.ip ?? null,
-      user_agent: event.userAgent?.slice(0, 300) ?? null,
-      detail: event.detail ? JSON.stringify(event.detail) : null,
-      actor_kind: actor.kind,
-      actor_id: actor.id?.slice(0, 200) ?? null,
-    })
-    .execute();
+  return db.insertInto('audit_events').values({
+    at: clock.now(),
+    type: event.type,
+    outcome: event.outcome,
+    member_id: event.memberId ?? null,
+    document_hash: event.documentHash ?? null,
+    channel: event.channel ?? null,
+    ip: event.ip ?? null,
+    user_agent: event.userAgent?.slice(0, 300) ?? null,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+    actor_kind: actor.kind,
+    actor_id: actor.id?.slice(0, 200) ?? null,
+  });
 }

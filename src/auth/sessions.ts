@@ -48,12 +48,31 @@ export async function createSession(
   memberId: number,
   context: SessionContext,
 ): Promise<{ token: string; session: Session }> {
+  const { token, row } = newSession(clock, policy, memberId, context);
+  const session = await db
+    .insertInto('sessions')
+    .values(row)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { token, session };
+}
+
+/**
+ * A new session's token and the row to store for it (only the token's
+ * hash), for a caller that inserts it along with other writes.
+ */
+export function newSession(
+  clock: Clock,
+  policy: SessionPolicy,
+  memberId: number,
+  context: SessionContext,
+): { token: string; row: Session } {
   const token = generateToken();
   const now = clock.now();
   const expiresAt = addMinutes(now, policy.maxHours * 60);
-  const session = await db
-    .insertInto('sessions')
-    .values({
+  return {
+    token,
+    row: {
       id_hash: hashToken(token),
       public_id: generatePublicId(),
       member_id: memberId,
@@ -64,10 +83,8 @@ export async function createSession(
       expires_at: expiresAt,
       ip: context.ip,
       user_agent: context.userAgent?.slice(0, 300) ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { token, session };
+    },
+  };
 }
 
 /** The live session and its member for a token, or null; slides the idle deadline. */

@@ -9,8 +9,8 @@
 // all pass a check made before the first of them is counted, and right
 // passwords in flight are never mistaken for failures.
 // See docs/decisions/009-throttling.md.
-import { sql } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import { type QueryCreator, sql } from 'kysely';
+import type { Database, Schema } from '../db/schema.ts';
 import type { Clock } from './clock.ts';
 
 export interface WindowLimit {
@@ -44,33 +44,52 @@ export async function hitLimit(
   key: string,
   rule: WindowLimit,
 ): Promise<Verdict> {
+  const hit = hitLimitQuery(db, clock, key, rule);
+  const row = await hit.query.executeTakeFirstOrThrow();
+  return hit.verdict(row.count);
+}
+
+/**
+ * The statement hitLimit runs, unexecuted (the login composes it with other
+ * statements into one round trip), and how to read its count.
+ */
+export function hitLimitQuery(
+  db: QueryCreator<Schema>,
+  clock: Clock,
+  key: string,
+  rule: WindowLimit,
+) {
   const now = clock.now();
   const { start, end } = windowOf(now, rule.windowMs);
-  const row = await db
+  const query = db
     .insertInto('rate_counters')
     .values({ key, window_start: start, window_end: end, count: 1 })
     .onConflict((oc) =>
       oc.columns(['key', 'window_start']).doUpdateSet({ count: sql`rate_counters.count + 1` }),
     )
-    .returning('count')
-    .executeTakeFirstOrThrow();
-  return {
-    allowed: row.count <= rule.limit,
-    count: row.count,
+    .returning('count');
+  const verdict = (count: number): Verdict => ({
+    allowed: count <= rule.limit,
+    count,
     retryAfterSeconds: secondsUntil(now, end),
     windowStart: start,
-  };
+  });
+  return { query, verdict };
 }
 
 /** Gives back one event that hitLimit counted for `key` in the window starting at `windowStart`. */
 export async function releaseLimit(db: Database, key: string, windowStart: Date): Promise<void> {
-  await db
+  await releaseLimitQuery(db, key, windowStart).execute();
+}
+
+/** The statement releaseLimit runs, unexecuted. */
+export function releaseLimitQuery(db: Database, key: string, windowStart: Date) {
+  return db
     .updateTable('rate_counters')
     .set({ count: sql`rate_counters.count - 1` })
     .where('key', '=', key)
     .where('window_start', '=', windowStart)
-    .where('count', '>', 0)
-    .execute();
+    .where('count', '>', 0);
 }
 
 /** Whether one more event for `key` would still be within the limit, without counting it. */
@@ -155,12 +174,26 @@ export async function claimLoginAttempt(
   key: string,
   policy: LockoutPolicy = DEFAULT_LOCKOUT,
 ): Promise<AttemptClaim> {
+  const row = await claimSlotQuery(db, clock, key, policy).executeTakeFirst();
+  return row ? { allowed: true } : refusedClaim(db, clock, key);
+}
+
+/** Why a slot was not had: the key waits, or every slot is taken by checks in flight. */
+async function refusedClaim(db: Database, clock: Clock, key: string): Promise<AttemptClaim> {
+  const wait = await accountWait(db, clock, key);
+  return wait > 0
+    ? { allowed: false, busy: false, retryAfterSeconds: wait }
+    : { allowed: false, busy: true };
+}
+
+/** The statement claimLoginAttempt runs, unexecuted: a row comes back when a slot was had. */
+function claimSlotQuery(db: Database, clock: Clock, key: string, policy: LockoutPolicy) {
   const now = clock.now();
   const forgetBefore = new Date(now.getTime() - policy.memoryMs);
   const pendingUntil = new Date(now.getTime() + PENDING_SLOT_MS);
   const failures = sql<number>`(case when account_lockouts.last_failure_at < ${forgetBefore} then 0 else account_lockouts.failures end)`;
   const pending = sql<number>`(case when account_lockouts.pending_until is null or account_lockouts.pending_until <= ${now} then 0 else account_lockouts.pending end)`;
-  const row = await db
+  return db
     .insertInto('account_lockouts')
     .values({
       document_hash: key,
@@ -192,13 +225,56 @@ export async function claimLoginAttempt(
           ]),
         ),
     )
-    .returning('failures')
-    .executeTakeFirst();
-  if (row) return { allowed: true };
-  const wait = await accountWait(db, clock, key);
-  return wait > 0
-    ? { allowed: false, busy: false, retryAfterSeconds: wait }
-    : { allowed: false, busy: true };
+    .returning('failures');
+}
+
+export type AddressClaim =
+  | { allowed: true; address: Verdict }
+  | { allowed: false; limit: 'address'; retryAfterSeconds: number }
+  | ({ allowed: false; limit: 'key' } & Extract<AttemptClaim, { allowed: false }>);
+
+/**
+ * A login try from elsewhere, counted against its address's failure budget
+ * and given a slot on `key` (claimLoginAttempt), in one round trip: the two
+ * statements run together. When either refuses, what the other took is
+ * given back (a second statement, on the refusal only), so a refused try
+ * spends nothing. The address's count of an allowed try is given back on
+ * success (settleLoginAttempt's caller).
+ */
+export async function claimLoginAttemptFrom(
+  db: Database,
+  clock: Clock,
+  key: string,
+  policy: LockoutPolicy,
+  address: { key: string; rule: WindowLimit },
+): Promise<AddressClaim> {
+  const hit = hitLimitQuery(db, clock, address.key, address.rule);
+  const row = await db
+    .with('address_hit', () => hit.query)
+    .with('slot', () => claimSlotQuery(db, clock, key, policy))
+    .selectNoFrom((eb) => [
+      eb.selectFrom('address_hit').select('count').as('address_count'),
+      eb.selectFrom('slot').select('failures').as('slot_failures'),
+    ])
+    .executeTakeFirstOrThrow();
+  const verdict = hit.verdict(Number(row.address_count));
+  const claimed = row.slot_failures !== null && row.slot_failures !== undefined;
+  if (verdict.allowed && claimed) return { allowed: true, address: verdict };
+  await releaseLimit(db, address.key, verdict.windowStart);
+  if (!verdict.allowed) {
+    if (claimed) await giveBackSlotQuery(db, key).execute();
+    return { allowed: false, limit: 'address', retryAfterSeconds: verdict.retryAfterSeconds };
+  }
+  const claim = (await refusedClaim(db, clock, key)) as Extract<AttemptClaim, { allowed: false }>;
+  return { limit: 'key', ...claim };
+}
+
+/** Gives back a slot that claimLoginAttempt took, with no outcome to record. */
+function giveBackSlotQuery(db: Database, key: string) {
+  return db
+    .updateTable('account_lockouts')
+    .set({ pending: sql<number>`greatest(account_lockouts.pending - 1, 0)` })
+    .where('document_hash', '=', key);
 }
 
 /**
@@ -213,20 +289,28 @@ export async function settleLoginAttempt(
   outcome: 'failed' | 'ok',
   policy: LockoutPolicy = DEFAULT_LOCKOUT,
 ): Promise<void> {
+  await settleLoginAttemptQuery(db, clock, key, outcome, policy).execute();
+}
+
+/** The statement settleLoginAttempt runs, unexecuted (the login runs it with its other writes). */
+export function settleLoginAttemptQuery(
+  db: Database,
+  clock: Clock,
+  key: string,
+  outcome: 'failed' | 'ok',
+  policy: LockoutPolicy = DEFAULT_LOCKOUT,
+) {
   const now = clock.now();
   const slotBack = sql<number>`greatest(account_lockouts.pending - 1, 0)`;
-  if (outcome === 'ok') {
-    await db
+  if (outcome === 'ok')
+    return db
       .updateTable('account_lockouts')
       .set({ failures: 0, locked_until: null, pending: slotBack })
-      .where('document_hash', '=', key)
-      .execute();
-    return;
-  }
+      .where('document_hash', '=', key);
   const forgetBefore = new Date(now.getTime() - policy.memoryMs);
   const failures = sql<number>`(case when account_lockouts.last_failure_at < ${forgetBefore} then 1 else account_lockouts.failures + 1 end)`;
   const over = sql<number>`(${failures} - ${policy.freeFailures}::int)`;
-  await db
+  return db
     .updateTable('account_lockouts')
     .set({
       failures,
@@ -234,8 +318,7 @@ export async function settleLoginAttempt(
       pending: slotBack,
       locked_until: sql<Date | null>`case when ${over} > 0 then ${now}::timestamptz + least(${policy.maxWaitMs}::float8, ${policy.firstWaitMs}::float8 * power(2::float8, (${over} - 1)::float8)) * interval '1 millisecond' else account_lockouts.locked_until end`,
     })
-    .where('document_hash', '=', key)
-    .execute();
+    .where('document_hash', '=', key);
 }
 
 export async function clearLoginFailures(db: Database, documentHash: string): Promise<void> {

@@ -1,21 +1,24 @@
 // Login: one service function used by the HTML form and the JSON API alike.
 import { setTimeout as pause } from 'node:timers/promises';
-import { recordAudit } from '../../audit/record.ts';
+import type { Compilable } from 'kysely';
+import { type AuditEvent, auditInsert, recordAudit } from '../../audit/record.ts';
 import { issueDeviceToken, type KnownDevice, knownDeviceFor } from '../../auth/devices.ts';
 import { normalizeDocument, withoutCheckDigit, withoutLeadingZeros } from '../../auth/documents.ts';
 import { keyedHash } from '../../auth/secrets.ts';
-import { createSession, deleteSession } from '../../auth/sessions.ts';
+import { deleteSession, newSession } from '../../auth/sessions.ts';
 import {
   accountWait,
   addressKey,
   claimLoginAttempt,
-  hitLimit,
+  claimLoginAttemptFrom,
+  hitLimitQuery,
   type LockoutPolicy,
   peekLimit,
-  releaseLimit,
-  settleLoginAttempt,
+  releaseLimitQuery,
+  settleLoginAttemptQuery,
 } from '../../auth/throttle.ts';
-import type { Member } from '../../db/schema.ts';
+import type { Member, Session } from '../../db/schema.ts';
+import { together } from '../../db/together.ts';
 import { findMemberByDocument } from '../../members/find.ts';
 import { errors } from '../../messages/es.ts';
 import { checkCaptcha } from '../captcha-check.ts';
@@ -66,7 +69,10 @@ export async function logIn(
   const budget: Budget = device
     ? { kind: 'device', key: device.budgetKey, device }
     : { kind: 'account', key: documentHash, addressKey: addressCounter(context) };
-  await refuseWhileThrottled(deps, budget, documentHash, context);
+  // A first look spares a CAPTCHA to a try the limits would refuse anyway;
+  // with no CAPTCHA to check, the claim below refuses such a try alone.
+  if (deps.captcha.provider !== 'none')
+    await refuseWhileThrottled(deps, budget, documentHash, context);
 
   // A failed CAPTCHA spends only its own budget (captcha-check.ts).
   await checkCaptcha(deps, input.captcha, context, documentHash);
@@ -80,13 +86,19 @@ export async function logIn(
     matches = usable?.password_hash
       ? await deps.hasher.verify(usable.password_hash, password)
       : await deps.hasher.verifyNothing(password);
-  } finally {
-    if (!matches) await settle(deps, budget, attempt, 'failed');
+  } catch (error) {
+    await settleLoginAttemptQuery(
+      deps.db,
+      deps.clock,
+      budget.key,
+      'failed',
+      lockoutPolicy(deps, budget),
+    ).execute();
+    throw error;
   }
 
   if (!usable || !matches) {
-    await countGlobalFailure(deps);
-    await recordAudit(deps.db, deps.clock, {
+    await recordFailure(deps, budget, {
       type: 'login',
       outcome: 'failed',
       memberId: member?.id ?? null,
@@ -101,33 +113,78 @@ export async function logIn(
     throw base ? loginErrors.checkDigit(base) : loginErrors.invalidCredentials();
   }
 
-  await settle(deps, budget, attempt, 'ok');
   await rehashIfNeeded(deps, usable, password, context);
-
-  const { token, session } = await createSession(
-    deps.db,
-    deps.clock,
-    deps.sessionPolicy,
-    usable.id,
-    {
-      kind: context.channel,
-      ip: context.ip,
-      userAgent: context.userAgent,
-    },
-  );
-  await recordAudit(deps.db, deps.clock, {
-    type: 'login',
-    outcome: 'ok',
-    memberId: usable.id,
-    ...(device ? { detail: { device: 'known' } } : {}),
-    ...auditContext(context),
-  });
+  const { token, session } = await openSession(deps, budget, attempt, usable, device, context);
   return {
     token,
     expiresAt: session.expires_at,
     member: viewMember(usable),
     deviceToken: issueDeviceToken(deps.secret, usable.id, deps.clock.now()),
   };
+}
+
+/**
+ * The success, in one statement: the slot given back and the failures
+ * forgotten, the address's count given back, the audit event, the session.
+ */
+async function openSession(
+  deps: FlowDeps,
+  budget: Budget,
+  attempt: Attempt,
+  member: Member,
+  device: KnownDevice | null,
+  context: RequestContext,
+): Promise<{ token: string; session: Session }> {
+  const { token, row } = newSession(deps.clock, deps.sessionPolicy, member.id, {
+    kind: context.channel,
+    ip: context.ip,
+    userAgent: context.userAgent,
+  });
+  const alongside: Compilable[] = [
+    settleLoginAttemptQuery(deps.db, deps.clock, budget.key, 'ok', lockoutPolicy(deps, budget)),
+    auditInsert(deps.db, deps.clock, {
+      type: 'login',
+      outcome: 'ok',
+      memberId: member.id,
+      ...(device ? { detail: { device: 'known' } } : {}),
+      ...auditContext(context),
+    }),
+  ];
+  if (attempt.address)
+    alongside.push(releaseLimitQuery(deps.db, attempt.address.key, attempt.address.windowStart));
+  const session = await together(deps.db, alongside)
+    .insertInto('sessions')
+    .values(row)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { token, session };
+}
+
+/**
+ * A failure, in one statement: counted on its budget (the one past the free
+ * failures starts the wait), audited, and counted on every instance
+ * together; the one that goes past LOGIN_FAILURES_GLOBAL raises the alert
+ * (once a window). Nobody is refused for the global count: the CAPTCHA gets
+ * harder instead (the challenge route).
+ */
+async function recordFailure(deps: FlowDeps, budget: Budget, event: AuditEvent): Promise<void> {
+  const rule = deps.limits.loginFailuresGlobal;
+  const global = together(deps.db, [
+    settleLoginAttemptQuery(deps.db, deps.clock, budget.key, 'failed', lockoutPolicy(deps, budget)),
+    auditInsert(deps.db, deps.clock, event),
+  ]);
+  const hit = hitLimitQuery(global, deps.clock, GLOBAL_FAILURES_KEY, rule);
+  const verdict = hit.verdict((await hit.query.executeTakeFirstOrThrow()).count);
+  if (verdict.count !== rule.limit + 1) return;
+  deps.log.error(
+    { alert: 'login_failures_surge', limit: rule.limit, windowSeconds: rule.windowMs / 1000 },
+    'ALERT: failed logins on all instances passed LOGIN_FAILURES_GLOBAL; CAPTCHA challenges are harder until the window ends',
+  );
+  await recordAudit(deps.db, deps.clock, {
+    type: 'login_failures_surge',
+    outcome: 'refused',
+    detail: { limit: rule.limit, resumesInSeconds: verdict.retryAfterSeconds },
+  });
 }
 
 async function rehashIfNeeded(
@@ -190,11 +247,11 @@ function lockoutPolicy(deps: FlowDeps, budget: Budget): LockoutPolicy {
 
 /**
  * Counts this try against the client address (tries from elsewhere only)
- * and takes a slot on the account or the device, each in one atomic
- * statement, so that parallel tries on any instance get no more password
- * checks than the limits allow. When every slot is taken by checks in
- * flight (a family logging in on several phones at once, an app retrying),
- * the try waits for one, briefly, instead of being refused.
+ * and takes a slot on the account or the device, in one round trip
+ * (claimLoginAttemptFrom), so that parallel tries on any instance get no
+ * more password checks than the limits allow. When every slot is taken by
+ * checks in flight (a family logging in on several phones at once, an app
+ * retrying), the try waits for one, briefly, instead of being refused.
  */
 async function claimAttempt(
   deps: FlowDeps,
@@ -202,48 +259,39 @@ async function claimAttempt(
   documentHash: string,
   context: RequestContext,
 ): Promise<Attempt> {
-  let address: Attempt['address'] = null;
-  if (budget.kind === 'account') {
-    const verdict = await hitLimit(
-      deps.db,
-      deps.clock,
-      budget.addressKey,
-      deps.limits.loginFailuresPerAddress,
-    );
-    address = { key: budget.addressKey, windowStart: verdict.windowStart };
-    if (!verdict.allowed) {
-      await releaseLimit(deps.db, address.key, address.windowStart);
-      await refuse(deps, documentHash, context, 'address', verdict.retryAfterSeconds);
-    }
-  }
   const policy = lockoutPolicy(deps, budget);
   for (let poll = 0; ; poll += 1) {
-    const claim = await claimLoginAttempt(deps.db, deps.clock, budget.key, policy);
-    if (claim.allowed) return { address };
-    if (!claim.busy || poll >= SLOT_POLLS) {
-      if (address) await releaseLimit(deps.db, address.key, address.windowStart);
-      await refuse(
-        deps,
-        documentHash,
-        context,
-        budget.kind,
-        claim.busy ? 1 : claim.retryAfterSeconds,
-      );
+    if (budget.kind === 'account') {
+      const claim = await claimLoginAttemptFrom(deps.db, deps.clock, budget.key, policy, {
+        key: budget.addressKey,
+        rule: deps.limits.loginFailuresPerAddress,
+      });
+      if (claim.allowed)
+        return { address: { key: budget.addressKey, windowStart: claim.address.windowStart } };
+      if (claim.limit === 'address')
+        await refuse(deps, documentHash, context, 'address', claim.retryAfterSeconds);
+      else if (!claim.busy || poll >= SLOT_POLLS)
+        await refuse(
+          deps,
+          documentHash,
+          context,
+          'account',
+          claim.busy ? 1 : claim.retryAfterSeconds,
+        );
+    } else {
+      const claim = await claimLoginAttempt(deps.db, deps.clock, budget.key, policy);
+      if (claim.allowed) return { address: null };
+      if (!claim.busy || poll >= SLOT_POLLS)
+        await refuse(
+          deps,
+          documentHash,
+          context,
+          'device',
+          claim.busy ? 1 : claim.retryAfterSeconds,
+        );
     }
     await pause(SLOT_POLL_MS + Math.floor(Math.random() * SLOT_POLL_MS));
   }
-}
-
-/** Records the try's outcome on its budget; a success gives the address's count back. */
-async function settle(
-  deps: FlowDeps,
-  budget: Budget,
-  attempt: Attempt,
-  outcome: 'failed' | 'ok',
-): Promise<void> {
-  await settleLoginAttempt(deps.db, deps.clock, budget.key, outcome, lockoutPolicy(deps, budget));
-  if (outcome === 'ok' && attempt.address)
-    await releaseLimit(deps.db, attempt.address.key, attempt.address.windowStart);
 }
 
 async function refuse(
@@ -261,26 +309,6 @@ async function refuse(
     ...auditContext(context),
   });
   throw throttledError('LOGIN_THROTTLED', seconds);
-}
-
-/**
- * Counts a failure on every instance together; the one that goes past
- * LOGIN_FAILURES_GLOBAL raises the alert (once a window). Nobody is refused
- * for it: the CAPTCHA gets harder instead (the challenge route).
- */
-async function countGlobalFailure(deps: FlowDeps): Promise<void> {
-  const rule = deps.limits.loginFailuresGlobal;
-  const verdict = await hitLimit(deps.db, deps.clock, GLOBAL_FAILURES_KEY, rule);
-  if (verdict.count !== rule.limit + 1) return;
-  deps.log.error(
-    { alert: 'login_failures_surge', limit: rule.limit, windowSeconds: rule.windowMs / 1000 },
-    'ALERT: failed logins on all instances passed LOGIN_FAILURES_GLOBAL; CAPTCHA challenges are harder until the window ends',
-  );
-  await recordAudit(deps.db, deps.clock, {
-    type: 'login_failures_surge',
-    outcome: 'refused',
-    detail: { limit: rule.limit, resumesInSeconds: verdict.retryAfterSeconds },
-  });
 }
 
 function addressCounter(context: RequestContext): string {
