@@ -114,7 +114,23 @@ if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 record e2e "$p" "$f"
 
-# --- 6. Summary -------------------------------------------------------------
+# --- 6. Benchmark smoke run -------------------------------------------------
+# Every scenario of `npm run bench` for a second or two: proves the script
+# and the peer work; asserts nothing about speed (bench/README.md).
+step "Benchmark smoke run (npm run bench -- --quick)"
+if node --import tsx bench/run.ts --quick </dev/null >"$OUT/bench.log" 2>&1 \
+  && tail -1 "$OUT/bench.log" | node -e '
+    const line = require("fs").readFileSync(0, "utf8").trim();
+    if (!line.startsWith("BENCH ")) process.exit(1);
+    const keys = ["hash_only_rps","login_rps","login_vs_hash","better_auth_login_rps","login_vs_better_auth","request_rps","better_auth_reset_rps","request_vs_better_auth","login_p99_ms_10k","login_p99_ms_1m","p99_1m_vs_10k","import_1m_s","rss_mb","rss_pglite_mb"];
+    const bench = JSON.parse(line.slice(6));
+    process.exit(keys.every((k) => typeof bench[k] === "number" && Number.isFinite(bench[k])) ? 0 : 1);'; then
+  tail -22 "$OUT/bench.log"; record bench-quick 1 0
+else
+  tail -40 "$OUT/bench.log"; echo "the benchmark smoke run failed" >&2; record bench-quick 0 1
+fi
+
+# --- 7. Summary -------------------------------------------------------------
 step "Summary ($(( $(date +%s) - START )) s)"
 cat "$OUT/summary.txt"
 echo "$passed passed, $failed failed"

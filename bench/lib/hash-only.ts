@@ -1,6 +1,7 @@
 // The ceiling: argon2id verifies per second with the product's parameters,
-// as many in flight as the server's libuv pool runs at once, nothing else.
+// as many in flight as the server runs at once (PasswordHasher), nothing else.
 import { verify } from '@node-rs/argon2';
+import { defaultHashConcurrency } from '../../src/auth/passwords.ts';
 
 export interface HashOnlyResult {
   verifies: number;
@@ -8,10 +9,9 @@ export interface HashOnlyResult {
   inFlight: number;
 }
 
-/** The server's libuv pool: UV_THREADPOOL_SIZE, 4 by default. */
-export function poolSize(env: NodeJS.ProcessEnv = process.env): number {
-  const size = Number(env.UV_THREADPOOL_SIZE);
-  return Number.isInteger(size) && size > 0 ? size : 4;
+/** As many verifies at once as the server runs. */
+export function poolSize(): number {
+  return defaultHashConcurrency();
 }
 
 export async function runHashOnly(

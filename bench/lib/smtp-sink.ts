@@ -21,6 +21,8 @@ export class SmtpSink {
         });
       },
     });
+    // A client that goes away mid-connection (a server stopped) is not the sink's failure.
+    this.#server.on('error', () => {});
   }
 
   static async start(): Promise<SmtpSink> {

@@ -1,6 +1,9 @@
 // Password hashing: argon2id with OWASP's minimum (m = 19 MiB, t = 2, p = 1),
 // stored as PHC strings. See docs/decisions/004-argon2id-parameters.md.
+// At most one hash per CPU core runs at once (ADR 019).
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
+import pLimit, { type LimitFunction } from 'p-limit';
 
 /** @node-rs/argon2's Algorithm.Argon2id (a const enum, which isolated modules cannot import). */
 const ARGON2ID = 2;
@@ -17,19 +20,37 @@ export const DEFAULT_HASH_PARAMETERS: HashParameters = {
   parallelism: 1,
 };
 
+/**
+ * How many hashes run at once by default: one per core. argon2id is
+ * memory-hard (19 MiB a hash): more at once than there are cores only makes
+ * them share cores and caches, and each holds its memory for longer; the
+ * rest wait their turn in order, at no cost, while libuv's pool stays free
+ * for the other work it does.
+ */
+export function defaultHashConcurrency(): number {
+  return availableParallelism();
+}
+
 export class PasswordHasher {
   #dummy: Promise<string> | undefined;
+  readonly #limit: LimitFunction;
 
-  constructor(readonly parameters: HashParameters = DEFAULT_HASH_PARAMETERS) {}
+  constructor(
+    readonly parameters: HashParameters = DEFAULT_HASH_PARAMETERS,
+    /** Hashes and verifications running at once; the others wait in order. */
+    readonly concurrency: number = defaultHashConcurrency(),
+  ) {
+    this.#limit = pLimit(concurrency);
+  }
 
   hash(password: string): Promise<string> {
-    return hash(password, { algorithm: ARGON2ID, ...this.parameters });
+    return this.#limit(() => hash(password, { algorithm: ARGON2ID, ...this.parameters }));
   }
 
   /** Verifies; a malformed stored hash is a mismatch, never an exception. */
   async verify(stored: string, password: string): Promise<boolean> {
     try {
-      return await verify(stored, password);
+      return await this.#limit(() => verify(stored, password));
     } catch {
       return false;
     }

@@ -152,12 +152,8 @@ async function openSession(
   ];
   if (attempt.address)
     alongside.push(releaseLimitQuery(deps.db, attempt.address.key, attempt.address.windowStart));
-  const session = await together(deps.db, alongside)
-    .insertInto('sessions')
-    .values(row)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { token, session };
+  await together(deps.db, alongside).insertInto('sessions').values(row).execute();
+  return { token, session: row };
 }
 
 /**
