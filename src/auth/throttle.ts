@@ -148,6 +148,40 @@ export async function accountWait(
   return secondsUntil(now, row.locked_until);
 }
 
+/**
+ * accountWait for `key` and, when given, peekLimit for an address, in one
+ * query: what a login looks at before spending a CAPTCHA. Seconds to wait
+ * for each, 0 when free.
+ */
+export async function peekLoginWaits(
+  db: Database,
+  clock: Clock,
+  key: string,
+  address: { key: string; rule: WindowLimit } | null,
+): Promise<{ ownSeconds: number; addressSeconds: number }> {
+  const now = clock.now();
+  const window = address ? windowOf(now, address.rule.windowMs) : null;
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('account_lockouts')
+        .select('locked_until')
+        .where('document_hash', '=', key)
+        .as('locked_until'),
+      eb
+        .selectFrom('rate_counters')
+        .select('count')
+        .where('key', '=', address?.key ?? '')
+        .where('window_start', '=', window?.start ?? now)
+        .as('address_count'),
+    ])
+    .executeTakeFirstOrThrow();
+  const lockedUntil = row.locked_until ? new Date(row.locked_until) : null;
+  const ownSeconds = lockedUntil && lockedUntil > now ? secondsUntil(now, lockedUntil) : 0;
+  const addressFull = address && window && Number(row.address_count ?? 0) >= address.rule.limit;
+  return { ownSeconds, addressSeconds: addressFull ? secondsUntil(now, window.end) : 0 };
+}
+
 export type AttemptClaim =
   | { allowed: true }
   | { allowed: false; busy: true }

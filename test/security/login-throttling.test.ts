@@ -14,6 +14,7 @@ import {
   createTestDatabase,
   databaseLabel,
   FakeClock,
+  solveAltcha,
   TEST_SECRET,
   type TestApp,
   type TestDatabase,
@@ -455,6 +456,60 @@ describe(`failed logins on every instance together (${databaseLabel})`, () => {
       await a.close();
       await b.close();
       await own.close();
+    }
+  });
+});
+
+describe(`a refused login spends no CAPTCHA (${databaseLabel})`, () => {
+  it('refuses a waiting account and a full address before the CAPTCHA is checked, so the same solution logs in afterwards', async () => {
+    const clock = new FakeClock();
+    const env = { LOGIN_FAILURES_PER_ADDRESS: '3/15m', ALTCHA_COST: '1' };
+    const plain = await buildTestApp({ database, clock, env });
+    const guarded = await buildTestApp({
+      database,
+      clock,
+      env: { ...env, CAPTCHA_PROVIDER: 'altcha' },
+    });
+    try {
+      const member = await createMember(plain.db);
+      const ip = '203.0.113.71';
+      const login = (password: string, captcha: string, from = ip) =>
+        guarded.app.inject({
+          method: 'POST',
+          url: '/api/v1/login',
+          remoteAddress: from,
+          payload: { document: member.document, password, captcha },
+        });
+      // Five wrong passwords from five addresses (no CAPTCHA on this instance) start the account's wait.
+      for (let attempt = 1; attempt <= 5; attempt += 1)
+        assert.equal(
+          (await apiLogin(plain.app, member.document, 'mala', `198.51.100.${70 + attempt}`))
+            .statusCode,
+          401,
+        );
+      const solution = await solveAltcha(guarded.app);
+      const waiting = await login('clave2026', solution);
+      assert.equal(waiting.statusCode, 429);
+      assert.deepEqual(waiting.json(), throttledBody(1));
+
+      // An address past its failures: three wrong tries from another address fill it.
+      const busy = '203.0.113.72';
+      const other = await createMember(plain.db);
+      for (let attempt = 1; attempt <= 3; attempt += 1)
+        assert.equal((await apiLogin(plain.app, other.document, 'mala', busy)).statusCode, 401);
+      const full = await login('clave2026', solution, busy);
+      assert.equal(full.statusCode, 429);
+
+      // Neither refusal used the solution: once the wait is over it logs in.
+      clock.advance(61_000);
+      const after = await login('clave2026', solution);
+      assert.equal(after.statusCode, 200, after.body);
+      // And now it is spent.
+      clock.advance(1_000);
+      assert.equal((await login('clave2026', solution)).json().error.code, 'CAPTCHA_FAILED');
+    } finally {
+      await plain.close();
+      await guarded.close();
     }
   });
 });

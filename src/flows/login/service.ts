@@ -7,13 +7,12 @@ import { normalizeDocument, withoutCheckDigit, withoutLeadingZeros } from '../..
 import { keyedHash } from '../../auth/secrets.ts';
 import { deleteSession, newSession } from '../../auth/sessions.ts';
 import {
-  accountWait,
   addressKey,
   claimLoginAttempt,
   claimLoginAttemptFrom,
   hitLimitQuery,
   type LockoutPolicy,
-  peekLimit,
+  peekLoginWaits,
   releaseLimitQuery,
   settleLoginAttemptQuery,
 } from '../../auth/throttle.ts';
@@ -216,17 +215,14 @@ async function refuseWhileThrottled(
   documentHash: string,
   context: RequestContext,
 ): Promise<void> {
-  const ownSeconds = await accountWait(deps.db, deps.clock, budget.key);
-  let addressSeconds = 0;
-  if (budget.kind === 'account') {
-    const address = await peekLimit(
-      deps.db,
-      deps.clock,
-      budget.addressKey,
-      deps.limits.loginFailuresPerAddress,
-    );
-    if (!address.allowed) addressSeconds = address.retryAfterSeconds;
-  }
+  const { ownSeconds, addressSeconds } = await peekLoginWaits(
+    deps.db,
+    deps.clock,
+    budget.key,
+    budget.kind === 'account'
+      ? { key: budget.addressKey, rule: deps.limits.loginFailuresPerAddress }
+      : null,
+  );
   const seconds = Math.max(ownSeconds, addressSeconds);
   if (seconds === 0) return;
   await refuse(deps, documentHash, context, ownSeconds > 0 ? budget.kind : 'address', seconds);
