@@ -249,8 +249,9 @@ async function setPasswords(
   }
 }
 
+/** The servers log as they would in production (LOG_LEVEL unset: info, one line a request). */
 function baseEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn' };
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
 }
 
 /** Our server with the CAPTCHA off and every limit raised so that none fires (the setup). */

@@ -53,6 +53,8 @@ export async function buildApp(
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: handleFrameworkError,
+    // One access line per request (the onResponse hook below), not two.
+    disableRequestLogging: true,
   });
 
   // The parts, completed once; what it was given is left as it was.
@@ -124,6 +126,10 @@ export async function buildApp(
   const proxyWarning = warnAboutUntrustedProxy(config.trustedProxies, app.log);
   app.addHook('onRequest', async (request) => proxyWarning(request));
   app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
     metrics.observeResponse(
       request.routeOptions.url ?? 'unmatched',
       request.method,

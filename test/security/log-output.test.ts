@@ -250,8 +250,17 @@ describe(`what the server writes to its log (${databaseLabel})`, () => {
     const lines = log.trim().split('\n');
     t.diagnostic(`${lines.length} log lines captured, ${log.length} characters`);
     for (const line of lines) JSON.parse(line);
-    assert.ok(log.includes('"msg":"incoming request"'));
-    assert.ok(log.includes('"msg":"request completed"'));
+    // One access line per request: method, path, masked address, status, time.
+    assert.ok(!log.includes('"msg":"incoming request"'));
+    const access = lines
+      .map((line) => JSON.parse(line))
+      .filter((e) => e.msg === 'request completed');
+    assert.ok(access.length >= 8, `${access.length} access lines`);
+    for (const entry of access) {
+      assert.equal(typeof entry.req?.url, 'string');
+      assert.equal(typeof entry.res?.statusCode, 'number');
+      assert.equal(typeof entry.responseTime, 'number');
+    }
     assert.ok(log.includes('"msg":"outbox message delivered"'));
     assert.ok(log.includes('"url":"/cambiar-contrasena"'), 'the link was logged without its query');
     assert.ok(log.includes('203.0.113.x'), 'the client address is logged masked');
