@@ -9,7 +9,7 @@
 // all pass a check made before the first of them is counted, and right
 // passwords in flight are never mistaken for failures.
 // See docs/decisions/009-throttling.md.
-import { type QueryCreator, sql } from 'kysely';
+import { type QueryCreator, type RawBuilder, sql } from 'kysely';
 import type { Database, Schema } from '../db/schema.ts';
 import type { Clock } from './clock.ts';
 
@@ -158,7 +158,8 @@ export async function peekLoginWaits(
   clock: Clock,
   key: string,
   address: { key: string; rule: WindowLimit } | null,
-): Promise<{ ownSeconds: number; addressSeconds: number }> {
+  companion: Companion = NO_COMPANION,
+): Promise<{ ownSeconds: number; addressSeconds: number; companion: unknown }> {
   const now = clock.now();
   const window = address ? windowOf(now, address.rule.windowMs) : null;
   const row = await db
@@ -174,13 +175,25 @@ export async function peekLoginWaits(
         .where('key', '=', address?.key ?? '')
         .where('window_start', '=', window?.start ?? now)
         .as('address_count'),
+      companion.as('companion'),
     ])
     .executeTakeFirstOrThrow();
   const lockedUntil = row.locked_until ? new Date(row.locked_until) : null;
   const ownSeconds = lockedUntil && lockedUntil > now ? secondsUntil(now, lockedUntil) : 0;
   const addressFull = address && window && Number(row.address_count ?? 0) >= address.rule.limit;
-  return { ownSeconds, addressSeconds: addressFull ? secondsUntil(now, window.end) : 0 };
+  return {
+    ownSeconds,
+    addressSeconds: addressFull ? secondsUntil(now, window.end) : 0,
+    companion: row.companion,
+  };
 }
+
+/**
+ * Something else a caller reads in the same round trip as a throttle's
+ * statement: one more column of its row (e.g. the member a login is for).
+ */
+export type Companion = RawBuilder<unknown>;
+const NO_COMPANION: Companion = sql<unknown>`null`;
 
 export type AttemptClaim =
   | { allowed: true }
@@ -281,7 +294,8 @@ export async function claimLoginAttemptFrom(
   key: string,
   policy: LockoutPolicy,
   address: { key: string; rule: WindowLimit },
-): Promise<AddressClaim> {
+  companion: Companion = NO_COMPANION,
+): Promise<AddressClaim & { companion: unknown }> {
   const hit = hitLimitQuery(db, clock, address.key, address.rule);
   const row = await db
     .with('address_hit', () => hit.query)
@@ -289,18 +303,25 @@ export async function claimLoginAttemptFrom(
     .selectNoFrom((eb) => [
       eb.selectFrom('address_hit').select('count').as('address_count'),
       eb.selectFrom('slot').select('failures').as('slot_failures'),
+      companion.as('companion'),
     ])
     .executeTakeFirstOrThrow();
   const verdict = hit.verdict(Number(row.address_count));
   const claimed = row.slot_failures !== null && row.slot_failures !== undefined;
-  if (verdict.allowed && claimed) return { allowed: true, address: verdict };
+  const { companion: read } = row;
+  if (verdict.allowed && claimed) return { allowed: true, address: verdict, companion: read };
   await releaseLimit(db, address.key, verdict.windowStart);
   if (!verdict.allowed) {
     if (claimed) await giveBackSlotQuery(db, key).execute();
-    return { allowed: false, limit: 'address', retryAfterSeconds: verdict.retryAfterSeconds };
+    return {
+      allowed: false,
+      limit: 'address',
+      retryAfterSeconds: verdict.retryAfterSeconds,
+      companion: read,
+    };
   }
   const claim = (await refusedClaim(db, clock, key)) as Extract<AttemptClaim, { allowed: false }>;
-  return { limit: 'key', ...claim };
+  return { limit: 'key', ...claim, companion: read };
 }
 
 /** Gives back a slot that claimLoginAttempt took, with no outcome to record. */

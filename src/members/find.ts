@@ -2,6 +2,7 @@
 // login, recovery, registration and the operator commands (ADR 018).
 // Documents and member numbers are compared in their canonical form (digits,
 // no leading zeros), which is also the form the registry import stores.
+import { type RawBuilder, sql } from 'kysely';
 import { withoutCheckDigit, withoutLeadingZeros } from '../auth/documents.ts';
 import type { Database, Member } from '../db/schema.ts';
 
@@ -58,4 +59,26 @@ export async function findMemberByIdentifier(
     if (member) return member;
   }
   return undefined;
+}
+
+/**
+ * The member by document as one JSON column of another statement's row, so
+ * the login reads it in the same round trip as its throttles (ADR 019).
+ * Read the value with memberFromJson.
+ */
+export function memberByDocumentColumn(document: string): RawBuilder<unknown> {
+  return sql<unknown>`(select row_to_json(m) from members m where m.document = ${withoutLeadingZeros(document)})`;
+}
+
+/** The member of memberByDocumentColumn's value (JSON gives its timestamps as text). */
+export function memberFromJson(value: unknown): Member | undefined {
+  if (value === null || value === undefined) return undefined;
+  const row = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
+  const date = (field: unknown) => (field === null ? null : new Date(field as string));
+  return {
+    ...(row as unknown as Member),
+    password_changed_at: date(row.password_changed_at),
+    created_at: date(row.created_at) as Date,
+    updated_at: date(row.updated_at) as Date,
+  };
 }

@@ -9,7 +9,12 @@ import * as canonicalDocuments from '../../migrations/2026-12-02-005-canonical-d
 import { findAuditEvents } from '../../src/audit/query.ts';
 import { documentOption } from '../../src/cli/common.ts';
 import type { Database } from '../../src/db/schema.ts';
-import { findMemberByDocument, findMemberByIdentifier } from '../../src/members/find.ts';
+import {
+  findMemberByDocument,
+  findMemberByIdentifier,
+  memberByDocumentColumn,
+  memberFromJson,
+} from '../../src/members/find.ts';
 import { endSessions } from '../../src/ops/end-sessions.ts';
 import {
   createMember,
@@ -34,6 +39,25 @@ beforeEach(async () => {
 });
 
 describe(`finding a member on ${databaseLabel}`, () => {
+  it('reads the same member as a column of another statement (the login) as on its own', async () => {
+    const member = await createMember(db, { document: '4567890', memberNumber: '9101' });
+    await db
+      .updateTable('members')
+      .set({ password_changed_at: new Date('2026-11-30T10:11:12.345Z'), mobile: null })
+      .where('id', '=', member.id)
+      .execute();
+    const read = async (typed: string) => {
+      const row = await db
+        .selectNoFrom(() => [memberByDocumentColumn(typed).as('member')])
+        .executeTakeFirstOrThrow();
+      return memberFromJson(row.member);
+    };
+    const alone = await findMemberByDocument(db, '4567890');
+    assert.ok(alone);
+    assert.deepEqual(await read('04567890'), alone);
+    assert.equal(await read('4567891'), undefined);
+  });
+
   it('finds a member by document, typed with or without leading zeros', async () => {
     const member = await createMember(db, { document: '123456', memberNumber: '9001' });
 

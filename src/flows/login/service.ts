@@ -2,12 +2,13 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import type { Compilable } from 'kysely';
 import { type AuditEvent, auditInsert, recordAudit } from '../../audit/record.ts';
-import { issueDeviceToken, type KnownDevice, knownDeviceFor } from '../../auth/devices.ts';
+import { issueDeviceToken, type KnownDevice, readDeviceToken } from '../../auth/devices.ts';
 import { normalizeDocument, withoutCheckDigit, withoutLeadingZeros } from '../../auth/documents.ts';
 import { keyedHash } from '../../auth/secrets.ts';
 import { deleteSession, newSession } from '../../auth/sessions.ts';
 import {
   addressKey,
+  type Companion,
   claimLoginAttempt,
   claimLoginAttemptFrom,
   hitLimitQuery,
@@ -18,7 +19,11 @@ import {
 } from '../../auth/throttle.ts';
 import type { Member, Session } from '../../db/schema.ts';
 import { together } from '../../db/together.ts';
-import { findMemberByDocument } from '../../members/find.ts';
+import {
+  findMemberByDocument,
+  memberByDocumentColumn,
+  memberFromJson,
+} from '../../members/find.ts';
 import { errors } from '../../messages/es.ts';
 import { checkCaptcha } from '../captcha-check.ts';
 import { type FlowDeps, type MemberView, type RequestContext, viewMember } from '../context.ts';
@@ -63,21 +68,37 @@ export async function logIn(
 ): Promise<LoginResult> {
   const { document, password } = readCredentials(input);
   const documentHash = keyedHash(deps.secret, 'document', document);
-  const member = await findMemberByDocument(deps.db, document);
-  const device = knownDeviceFor(deps.secret, context.deviceToken, member?.id, deps.clock.now());
+  // A device token names its member: whether it is this document's is
+  // known once the member is read. Without one, the member is read in the
+  // same statement as the first throttle look (one round trip fewer).
+  const candidate = readDeviceToken(deps.secret, context.deviceToken, deps.clock.now());
+  let member = candidate ? await findMemberByDocument(deps.db, document) : undefined;
+  const device = candidate?.memberId === member?.id ? candidate : null;
   const budget: Budget = device
     ? { kind: 'device', key: device.budgetKey, device }
     : { kind: 'account', key: documentHash, addressKey: addressCounter(context) };
+  const memberColumn = candidate ? undefined : memberByDocumentColumn(document);
   // A first look spares a CAPTCHA to a try the limits would refuse anyway;
   // with no CAPTCHA to check, the claim below refuses such a try alone.
-  if (deps.captcha.provider !== 'none')
-    await refuseWhileThrottled(deps, budget, documentHash, context);
+  const lookFirst = deps.captcha.provider !== 'none';
+  if (lookFirst) {
+    const read = await refuseWhileThrottled(deps, budget, documentHash, context, memberColumn);
+    if (memberColumn) member = memberFromJson(read);
+  }
 
   // A failed CAPTCHA spends only its own budget (captcha-check.ts).
   await checkCaptcha(deps, input.captcha, context, documentHash);
 
   // A slot before the password is checked; the outcome is recorded after.
-  const attempt = await claimAttempt(deps, budget, documentHash, context);
+  const claimed = await claimAttempt(
+    deps,
+    budget,
+    documentHash,
+    context,
+    lookFirst ? undefined : memberColumn,
+  );
+  const attempt = claimed.attempt;
+  if (memberColumn && !lookFirst) member = memberFromJson(claimed.companion);
 
   const usable = member && member.status === 'active' && member.password_hash ? member : undefined;
   let matches = false;
@@ -214,18 +235,22 @@ async function refuseWhileThrottled(
   budget: Budget,
   documentHash: string,
   context: RequestContext,
-): Promise<void> {
-  const { ownSeconds, addressSeconds } = await peekLoginWaits(
+  companion: Companion | undefined,
+): Promise<unknown> {
+  const waits = await peekLoginWaits(
     deps.db,
     deps.clock,
     budget.key,
     budget.kind === 'account'
       ? { key: budget.addressKey, rule: deps.limits.loginFailuresPerAddress }
       : null,
+    companion,
   );
+  const { ownSeconds, addressSeconds } = waits;
   const seconds = Math.max(ownSeconds, addressSeconds);
-  if (seconds === 0) return;
-  await refuse(deps, documentHash, context, ownSeconds > 0 ? budget.kind : 'address', seconds);
+  if (seconds > 0)
+    await refuse(deps, documentHash, context, ownSeconds > 0 ? budget.kind : 'address', seconds);
+  return waits.companion;
 }
 
 interface Attempt {
@@ -250,16 +275,26 @@ async function claimAttempt(
   budget: Budget,
   documentHash: string,
   context: RequestContext,
-): Promise<Attempt> {
+  companion: Companion | undefined,
+): Promise<{ attempt: Attempt; companion: unknown }> {
   const policy = lockoutPolicy(deps, budget);
+  let read: unknown;
   for (let poll = 0; ; poll += 1) {
     if (budget.kind === 'account') {
-      const claim = await claimLoginAttemptFrom(deps.db, deps.clock, budget.key, policy, {
-        key: budget.addressKey,
-        rule: deps.limits.loginFailuresPerAddress,
-      });
+      const claim = await claimLoginAttemptFrom(
+        deps.db,
+        deps.clock,
+        budget.key,
+        policy,
+        { key: budget.addressKey, rule: deps.limits.loginFailuresPerAddress },
+        poll === 0 ? companion : undefined,
+      );
+      if (poll === 0) read = claim.companion;
       if (claim.allowed)
-        return { address: { key: budget.addressKey, windowStart: claim.address.windowStart } };
+        return {
+          attempt: { address: { key: budget.addressKey, windowStart: claim.address.windowStart } },
+          companion: read,
+        };
       if (claim.limit === 'address')
         await refuse(deps, documentHash, context, 'address', claim.retryAfterSeconds);
       else if (!claim.busy || poll >= SLOT_POLLS)
@@ -272,7 +307,7 @@ async function claimAttempt(
         );
     } else {
       const claim = await claimLoginAttempt(deps.db, deps.clock, budget.key, policy);
-      if (claim.allowed) return { address: null };
+      if (claim.allowed) return { attempt: { address: null }, companion: undefined };
       if (!claim.busy || poll >= SLOT_POLLS)
         await refuse(
           deps,
