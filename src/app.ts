@@ -20,7 +20,7 @@ import { createBackground } from './flows/background.ts';
 import { createMetrics, metricsAccess } from './ops/metrics.ts';
 import { handleFrameworkError, sendErrorPage } from './plugins/errors.ts';
 import { warnAboutUntrustedProxy } from './plugins/local-client.ts';
-import { loggerOptions } from './plugins/logging.ts';
+import { AccessLogController, loggerOptions } from './plugins/logging.ts';
 import { errorSchema, memberSchema } from './routes/api/v1/schemas.ts';
 import { apiPlugin } from './routes/api.ts';
 import { registerAssets } from './routes/assets.ts';
@@ -53,8 +53,7 @@ export async function buildApp(
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: handleFrameworkError,
-    // One access line per request (the onResponse hook below), not two.
-    disableRequestLogging: true,
+    logController: new AccessLogController(),
   });
 
   // The parts, completed once; what it was given is left as it was.
@@ -126,10 +125,6 @@ export async function buildApp(
   const proxyWarning = warnAboutUntrustedProxy(config.trustedProxies, app.log);
   app.addHook('onRequest', async (request) => proxyWarning(request));
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
-      'request completed',
-    );
     metrics.observeResponse(
       request.routeOptions.url ?? 'unmatched',
       request.method,

@@ -1,7 +1,12 @@
 // Logger settings: request lines without query strings (emailed links carry
 // tokens there), and secrets redacted wherever they might appear.
 import { isIP } from 'node:net';
-import type { FastifyServerOptions } from 'fastify';
+import {
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -28,6 +33,33 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
       },
     },
   };
+}
+
+/**
+ * One access line per request, when it is answered (request, status, time),
+ * instead of Fastify's two (one when it arrives, one when it is answered):
+ * half the lines and the writes, the same facts.
+ */
+export class AccessLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (this.isLogDisabled(request)) return;
+    if (error)
+      reply.log.error(
+        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored',
+      );
+    else
+      reply.log.info(
+        { req: request, res: reply, responseTime: reply.elapsedTime },
+        'request completed',
+      );
+  }
 }
 
 /**
