@@ -20,7 +20,6 @@ import { freePort } from './lib/ports.ts';
 import { startPostgres, type ThrowawayPostgres } from './lib/postgres.ts';
 import { type RunningServer, startServer } from './lib/server.ts';
 import { SmtpSink } from './lib/smtp-sink.ts';
-import { seedUsers } from './peers/better-auth/seed.mjs';
 import { benchMember, writeRegistryCsv } from './registry.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -97,6 +96,8 @@ async function main(): Promise<void> {
     const loginMemory = server.memory().peakMb;
 
     log('Better Auth sign-in');
+    // Imported once the peer's own packages are installed (ensurePeerInstalled).
+    const { seedUsers } = await import('./peers/better-auth/seed.mjs');
     const peer = await startPeer(pg.urlOf('better_auth'), sink.port);
     await seedUsers(
       pg.urlOf('better_auth'),
