@@ -73,6 +73,71 @@ export async function retireSecrets(
   await query.execute();
 }
 
+/** Whose secrets retireSecretsOfMembers kills: a member, and whether a known device's too. */
+export interface RetireOf {
+  memberId: number;
+  /** Also those asked for from a known device (false: from elsewhere only, ADR 016). */
+  knownDevicesToo: boolean;
+}
+
+/**
+ * retireSecrets for many members in one statement, unexecuted (a batch of
+ * requests runs it with its other writes): each member's unused secrets of
+ * `purposes`, within that member's scope. Each member at most once.
+ */
+export function retireSecretsOfMembersQuery(
+  db: Database,
+  now: Date,
+  members: readonly RetireOf[],
+  purposes: readonly SecretPurpose[],
+) {
+  const all = members.filter((m) => m.knownDevicesToo).map((m) => m.memberId);
+  const elsewhere = members.filter((m) => !m.knownDevicesToo).map((m) => m.memberId);
+  return db
+    .updateTable('one_time_secrets')
+    .set({ used_at: now })
+    .where('used_at', 'is', null)
+    .where('purpose', 'in', [...purposes])
+    .where((eb) =>
+      eb.or([
+        eb('member_id', '=', eb.fn.any(eb.val(all))),
+        eb.and([
+          eb('member_id', '=', eb.fn.any(eb.val(elsewhere))),
+          eb('known_device', '=', false),
+        ]),
+      ]),
+    );
+}
+
+/** A secret storeSecretsQuery stores: NewSecret, perhaps already retired (`usedAt`). */
+export interface NewSecretOfBatch extends NewSecret {
+  /** Retired from the start: a later request of the same batch retires it (ADR 021). */
+  usedAt?: Date | null;
+}
+
+/**
+ * storeSecret for many secrets in one statement, unexecuted; returns each
+ * stored secret's id and hash (the outbox rows that carry them join on it).
+ */
+export function storeSecretsQuery(db: Database, secrets: readonly NewSecretOfBatch[]) {
+  return db
+    .insertInto('one_time_secrets')
+    .values(
+      secrets.map((secret) => ({
+        member_id: secret.memberId,
+        kind: secret.kind,
+        purpose: secret.purpose,
+        secret_hash: secret.secretHash,
+        created_at: secret.now,
+        expires_at: addMinutes(secret.now, secret.minutes),
+        known_device: secret.knownDevice ?? false,
+        payload: secret.payload ?? null,
+        used_at: secret.usedAt ?? null,
+      })),
+    )
+    .returning(['id', 'secret_hash']);
+}
+
 /** A live secret by its hash, among the given kinds; null when used, expired or unknown. */
 export async function peekSecret(
   db: Database,

@@ -10,12 +10,13 @@
 //                                         or its link or code retired or expired meanwhile)
 //
 // A claim is fenced: every write after it matches the row as claimed (see
-// recordOutcome), so a sender whose lease ran out, and whose row another
-// instance claimed again, records nothing over the new claim.
-import type { Updateable } from 'kysely';
+// recordOutcomes), so a sender whose lease ran out, and whose row another
+// instance claimed again, records nothing over the new claim. Claims, checks
+// and outcomes go by the batch, each row keeping its own (ADR 021).
+import { sql } from 'kysely';
 import type { Clock } from '../auth/clock.ts';
 import { openText } from '../auth/secrets.ts';
-import type { Database, OutboxMessage, OutboxTable } from '../db/schema.ts';
+import type { Database, OutboxMessage } from '../db/schema.ts';
 import { type Channel, type OutgoingMessage, PermanentDeliveryError } from './message.ts';
 import { OUTBOX_SEAL } from './outbox.ts';
 
@@ -41,9 +42,21 @@ export interface DispatcherOptions {
   secret: string;
   channels: { email: Channel; sms: Channel };
   log: DispatcherLog;
+  /** Messages one claim takes (DEFAULT_BATCH_SIZE). */
   batchSize?: number;
+  /** Claims delivered at once (DEFAULT_LANES): one claims while another sends. */
+  lanes?: number;
+  /** The longest an outcome waits for the rest of its batch before it is written (OUTCOME_FLUSH_MS). */
+  outcomeFlushMs?: number;
   pollIntervalMs?: number;
 }
+
+/** Messages one claim takes. */
+export const DEFAULT_BATCH_SIZE = 50;
+/** Batches in delivery at once. */
+export const DEFAULT_LANES = 2;
+/** The longest an outcome waits for the rest of its batch: far inside LEASE_MS. */
+export const OUTCOME_FLUSH_MS = 1000;
 
 export class Dispatcher {
   #timer: NodeJS.Timeout | undefined;
@@ -53,14 +66,28 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  /** Delivers every message due now; returns how many were attempted. */
+  /**
+   * Delivers every message due now; returns how many were attempted. Lanes
+   * claim and deliver batches side by side, so the channels are kept busy
+   * while a lane waits for the database.
+   */
   async runOnce(): Promise<number> {
+    const lanes = Array.from({ length: this.options.lanes ?? DEFAULT_LANES }, () => this.#lane());
+    // Every lane ends before the run does, even when one of them failed.
+    const ends = await Promise.allSettled(lanes);
+    const failed = ends.find((end) => end.status === 'rejected');
+    if (failed) throw failed.reason;
+    return ends.reduce((sum, end) => sum + (end.status === 'fulfilled' ? end.value : 0), 0);
+  }
+
+  /** Claims and delivers batches until a claim finds nothing due. */
+  async #lane(): Promise<number> {
     let total = 0;
     for (;;) {
       const batch = await this.#claim();
       if (batch.length === 0) return total;
       total += batch.length;
-      await Promise.all(batch.map((row) => this.#deliver(row)));
+      await this.#deliverBatch(batch);
     }
   }
 
@@ -128,7 +155,7 @@ export class Dispatcher {
             ]),
           )
           .orderBy('id')
-          .limit(this.options.batchSize ?? 20)
+          .limit(this.options.batchSize ?? DEFAULT_BATCH_SIZE)
           .forUpdate()
           .skipLocked(),
       )
@@ -136,33 +163,88 @@ export class Dispatcher {
       .execute();
   }
 
-  async #deliver(row: OutboxMessage): Promise<void> {
-    const { clock, secret, channels, log } = this.options;
-    const where = {
-      id: row.id,
-      template: row.template,
-      channel: row.channel,
-      attempt: row.attempts,
+  /**
+   * Delivers one claimed batch: one statement checks every claim and the
+   * secret each message carries, the deliverable ones go to their channels
+   * at once, and the outcomes are written together (ADR 021): when the
+   * whole batch is done, or sooner for those that waited OUTCOME_FLUSH_MS
+   * for a slow one (a sent message is recorded long before its lease ends,
+   * so no other instance sends it again).
+   */
+  async #deliverBatch(rows: OutboxMessage[]): Promise<void> {
+    const standings = await this.#checkBeforeSending(rows);
+    const outcomes = this.#outcomeWriter();
+    await Promise.all(
+      rows.map(async (row) => {
+        const outcome = await this.#deliver(row, standings.get(row.id) ?? 'claim lost');
+        if (outcome) outcomes.add(outcome);
+      }),
+    );
+    await outcomes.flush();
+  }
+
+  /**
+   * Collects a batch's outcomes and writes them in as few statements as
+   * promptness allows: everything pending on flush(), and whatever waited
+   * outcomeFlushMs before that. Writes run one after the other; the first
+   * failure is thrown by flush().
+   */
+  #outcomeWriter() {
+    const waitMs = this.options.outcomeFlushMs ?? OUTCOME_FLUSH_MS;
+    let pending: Outcome[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let writing: Promise<void> = Promise.resolve();
+    let failure: unknown = null;
+    const writeNow = () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const outcomes = pending;
+      pending = [];
+      writing = writing.then(async () => {
+        if (outcomes.length === 0) return;
+        await this.#recordOutcomes(outcomes).catch((error: unknown) => {
+          failure ??= error;
+        });
+      });
+      return writing;
     };
-    const standing = await this.#checkBeforeSending(row);
+    return {
+      add(outcome: Outcome) {
+        pending.push(outcome);
+        timer ??= setTimeout(writeNow, waitMs);
+      },
+      async flush() {
+        await writeNow();
+        if (failure) throw failure;
+      },
+    };
+  }
+
+  /** Hands one message to its channel when it may go; what to record of it (null: nothing). */
+  async #deliver(row: OutboxMessage, standing: Standing): Promise<Outcome | null> {
+    const { clock, secret, channels, log } = this.options;
     if (standing === 'claim lost') {
-      log.warn(where, 'outbox lease ran out before delivery; left to the new claim');
-      return;
+      log.warn(whereOf(row), 'outbox lease ran out before delivery; left to the new claim');
+      return null;
     }
     if (standing !== 'deliverable') {
-      if (await this.#finish(row, 'abandoned', standing)) {
-        log.info(where, 'outbox message abandoned: its link or code is no longer valid');
-      }
-      return;
+      return abandoned(
+        row,
+        standing,
+        'info',
+        'outbox message abandoned: its link or code is no longer valid',
+      );
     }
     let message: OutgoingMessage;
     try {
       message = JSON.parse(openText(secret, OUTBOX_SEAL, row.payload ?? '')) as OutgoingMessage;
     } catch {
-      if (await this.#finish(row, 'abandoned', 'payload cannot be opened (APP_SECRET changed?)')) {
-        log.error(where, 'outbox message abandoned: payload cannot be opened');
-      }
-      return;
+      return abandoned(
+        row,
+        'payload cannot be opened (APP_SECRET changed?)',
+        'error',
+        'outbox message abandoned: payload cannot be opened',
+      );
     }
     try {
       await channels[message.channel].deliver(message);
@@ -170,93 +252,174 @@ export class Dispatcher {
       const reason = describeFailure(error);
       const permanent = error instanceof PermanentDeliveryError;
       if (permanent || row.attempts >= MAX_ATTEMPTS) {
-        if (await this.#finish(row, 'abandoned', reason)) {
-          log.error({ ...where, reason }, 'outbox message abandoned');
-        }
-      } else {
-        const delay = RETRY_DELAYS_MS[row.attempts - 1] ?? (RETRY_DELAYS_MS.at(-1) as number);
-        const recorded = await this.#recordOutcome(row, {
-          status: 'queued',
-          locked_until: null,
-          last_error: reason,
-          next_attempt_at: new Date(clock.now().getTime() + delay),
-        });
-        if (recorded) {
-          log.warn({ ...where, reason, retryInMs: delay }, 'outbox delivery failed; will retry');
-        }
+        return abandoned(row, reason, 'error', 'outbox message abandoned', { reason });
       }
-      return;
+      const delay = RETRY_DELAYS_MS[row.attempts - 1] ?? (RETRY_DELAYS_MS.at(-1) as number);
+      return {
+        row,
+        status: 'queued',
+        wipe: false,
+        reason,
+        nextAttemptAt: new Date(clock.now().getTime() + delay),
+        log: {
+          level: 'warn',
+          obj: { ...whereOf(row), reason, retryInMs: delay },
+          msg: 'outbox delivery failed; will retry',
+        },
+      };
     }
-    if (await this.#finish(row, 'sent', null)) log.info(where, 'outbox message delivered');
+    return {
+      row,
+      status: 'sent',
+      wipe: true,
+      reason: null,
+      sentAt: clock.now(),
+      log: { level: 'info', obj: whereOf(row), msg: 'outbox message delivered' },
+    };
   }
 
   /**
-   * Just before handing a message to its channel: is the claim still ours
-   * (same claim, lease not run out), and is the link or code it carries still
-   * unused and unexpired at the clock's now? One query for both.
+   * Just before handing the batch to its channels: is each claim still ours
+   * (same claim, lease not run out), and is the link or code each message
+   * carries still unused and unexpired at the clock's now? One query for all.
    */
-  async #checkBeforeSending(
-    row: OutboxMessage,
-  ): Promise<'deliverable' | 'claim lost' | typeof SECRET_RETIRED | typeof SECRET_EXPIRED> {
+  async #checkBeforeSending(rows: OutboxMessage[]): Promise<Map<string, Standing>> {
     const now = this.options.clock.now();
     const current = await this.options.db
       .selectFrom('outbox')
       .leftJoin('one_time_secrets', 'one_time_secrets.id', 'outbox.secret_id')
-      .select(['outbox.secret_id', 'one_time_secrets.used_at', 'one_time_secrets.expires_at'])
-      .where('outbox.id', '=', row.id)
-      .where('outbox.attempts', '=', row.attempts)
+      .select([
+        'outbox.id',
+        'outbox.attempts',
+        'outbox.secret_id',
+        'one_time_secrets.used_at',
+        'one_time_secrets.expires_at',
+      ])
+      .where((eb) => eb('outbox.id', '=', eb.fn.any(eb.val(rows.map((row) => row.id)))))
       .where('outbox.status', '=', 'processing')
       .where('outbox.locked_until', '>', now)
-      .executeTakeFirst();
-    if (!current) return 'claim lost';
-    if (current.secret_id === null) return 'deliverable';
-    // A secret row that is gone (deleted meanwhile) counts as retired.
-    if (current.used_at !== null || current.expires_at === null) return SECRET_RETIRED;
-    if (current.expires_at.getTime() <= now.getTime()) return SECRET_EXPIRED;
-    return 'deliverable';
-  }
-
-  /** Ends a claim as sent or abandoned, wiping the payload; false when the claim was lost. */
-  async #finish(
-    row: OutboxMessage,
-    status: 'sent' | 'abandoned',
-    reason: string | null,
-  ): Promise<boolean> {
-    return this.#recordOutcome(row, {
-      status,
-      payload: null,
-      locked_until: null,
-      last_error: reason,
-      ...(status === 'sent' ? { sent_at: this.options.clock.now() } : {}),
-    });
+      .execute();
+    const claimed = new Map(rows.map((row) => [String(row.id), row.attempts]));
+    const standings = new Map<string, Standing>();
+    for (const found of current) {
+      // Another claim of the row (a later attempts) is not ours: left absent, 'claim lost'.
+      if (claimed.get(String(found.id)) !== found.attempts) continue;
+      standings.set(String(found.id), standingOf(found, now));
+    }
+    return new Map(rows.map((row) => [row.id, standings.get(String(row.id)) ?? 'claim lost']));
   }
 
   /**
-   * Writes the outcome of one claim, and only over that claim. The claim is
-   * named by the row's id, its `attempts` as claimed and status 'processing':
-   * every claim adds one to `attempts` in the statement that takes the lease,
-   * so a later claim of the same row never has the same value, and no other
-   * write changes it. That makes `attempts` a fencing token already kept in
-   * step by the claim itself, so no claim-token column is needed. A slow
-   * sender whose lease ran out, and whose row was claimed again, matches
-   * nothing and records nothing. (Its outcome is still recorded when nobody
-   * took the row over: it did deliver, and re-queuing would send twice.)
+   * Writes the outcomes of one batch of claims, each only over its own
+   * claim, in one statement. A claim is named by the row's id, its
+   * `attempts` as claimed and status 'processing': every claim adds one to
+   * `attempts` in the statement that takes the lease, so a later claim of
+   * the same row never has the same value, and no other write changes it.
+   * That makes `attempts` a fencing token already kept in step by the claim
+   * itself, so no claim-token column is needed. A slow sender whose lease
+   * ran out, and whose row was claimed again, matches nothing and records
+   * nothing. (Its outcome is still recorded when nobody took the row over:
+   * it did deliver, and re-queuing would send twice.)
    */
-  async #recordOutcome(row: OutboxMessage, values: Updateable<OutboxTable>): Promise<boolean> {
-    const result = await this.options.db
+  async #recordOutcomes(outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const { db, log } = this.options;
+    const column = <T>(pick: (outcome: Outcome) => T) => outcomes.map(pick);
+    const recorded = await db
       .updateTable('outbox')
-      .set(values)
-      .where('id', '=', row.id)
-      .where('attempts', '=', row.attempts)
-      .where('status', '=', 'processing')
-      .executeTakeFirst();
-    if (result.numUpdatedRows > 0n) return true;
-    this.options.log.warn(
-      { id: row.id, template: row.template, channel: row.channel, attempt: row.attempts },
-      'outbox claim lost before its outcome was recorded; nothing written',
-    );
-    return false;
+      .from(
+        sql<OutcomeRow>`unnest(
+          ${column((o) => o.row.id)}::bigint[],
+          ${column((o) => o.row.attempts)}::int[],
+          ${column((o) => o.status)}::text[],
+          ${column((o) => o.wipe)}::bool[],
+          ${column((o) => o.reason)}::text[],
+          ${column((o) => o.sentAt ?? null)}::timestamptz[],
+          ${column((o) => o.nextAttemptAt ?? null)}::timestamptz[]
+        )`.as<'outcome'>(
+          sql`outcome(id, attempts, status, wipe, reason, sent_at, next_attempt_at)`,
+        ),
+      )
+      .set((eb) => ({
+        status: eb.ref('outcome.status'),
+        payload: sql`case when outcome.wipe then null else outbox.payload end`,
+        locked_until: null,
+        last_error: eb.ref('outcome.reason'),
+        sent_at: sql`coalesce(outcome.sent_at, outbox.sent_at)`,
+        next_attempt_at: sql`coalesce(outcome.next_attempt_at, outbox.next_attempt_at)`,
+      }))
+      .whereRef('outbox.id', '=', 'outcome.id')
+      .whereRef('outbox.attempts', '=', 'outcome.attempts')
+      .where('outbox.status', '=', 'processing')
+      .returning('outbox.id')
+      .execute();
+    const written = new Set(recorded.map((row) => String(row.id)));
+    for (const outcome of outcomes) {
+      if (written.has(String(outcome.row.id))) {
+        const { level, obj, msg } = outcome.log;
+        log[level](obj, msg);
+      } else {
+        log.warn(
+          whereOf(outcome.row),
+          'outbox claim lost before its outcome was recorded; nothing written',
+        );
+      }
+    }
   }
+}
+
+/** Where a claim stands just before its delivery. */
+type Standing = 'deliverable' | 'claim lost' | typeof SECRET_RETIRED | typeof SECRET_EXPIRED;
+
+/** A claim's standing from its row and its secret's (a secret row gone counts as retired). */
+function standingOf(
+  found: { secret_id: string | null; used_at: Date | null; expires_at: Date | null },
+  now: Date,
+): Standing {
+  if (found.secret_id === null) return 'deliverable';
+  if (found.used_at !== null || found.expires_at === null) return SECRET_RETIRED;
+  if (found.expires_at.getTime() <= now.getTime()) return SECRET_EXPIRED;
+  return 'deliverable';
+}
+
+/** What to record of one claim, and what to log once it is recorded. */
+interface Outcome {
+  row: OutboxMessage;
+  status: 'sent' | 'abandoned' | 'queued';
+  /** Wipe the sealed payload (sent or abandoned: it will never be sent again). */
+  wipe: boolean;
+  reason: string | null;
+  sentAt?: Date;
+  nextAttemptAt?: Date;
+  log: { level: 'info' | 'warn' | 'error'; obj: object; msg: string };
+}
+
+/** The outcomes' columns as recordOutcomes unnests them. */
+interface OutcomeRow {
+  id: string;
+  attempts: number;
+  status: Outcome['status'];
+  wipe: boolean;
+  reason: string | null;
+  sent_at: Date | null;
+  next_attempt_at: Date | null;
+}
+
+/** A claim ended as abandoned, wiping the payload, logged at `level` once recorded. */
+function abandoned(
+  row: OutboxMessage,
+  reason: string,
+  level: 'info' | 'error',
+  msg: string,
+  extra: object = {},
+): Outcome {
+  const obj = { ...whereOf(row), ...extra };
+  return { row, status: 'abandoned', wipe: true, reason, log: { level, obj, msg } };
+}
+
+/** What a log line says of a message: never its recipient or content. */
+function whereOf(row: OutboxMessage) {
+  return { id: row.id, template: row.template, channel: row.channel, attempt: row.attempts };
 }
 
 /** An error's message without contact data or secrets (SMTP replies can echo addresses). */

@@ -10,6 +10,9 @@
 // pile up work, and memory, faster than the database drains it. When it is
 // full, `run` refuses with SERVICE_BUSY (503, Retry-After) and runs nothing;
 // a flow asks `hasRoom()` first so that it refuses before spending anything.
+//
+// Work of one kind can go in batches (`batchedTasks`): many requests' work
+// in one transaction, each item still a task of the queue (ADR 021).
 
 import { FlowError } from './errors.ts';
 import type { AlertLog } from './log.ts';
@@ -34,6 +37,11 @@ export interface Background {
   readonly limit: number;
   /** Resolves when every task handed off so far (and any they started) is done. */
   idle(): Promise<void>;
+  /**
+   * Whether someone waits in idle() (a graceful stop, a test): work that
+   * paces itself stops pacing and finishes what was accepted.
+   */
+  isDraining(): boolean;
 }
 
 /** The refusal of a full queue: SERVICE_BUSY (503 at the edge) with Retry-After. */
@@ -47,9 +55,11 @@ export function createBackground(
 ): Background {
   const pending = new Set<Promise<void>>();
   const hasRoom = () => pending.size < limit;
+  let idleWaiters = 0;
   return {
     limit,
     hasRoom,
+    isDraining: () => idleWaiters > 0,
     depth: () => pending.size,
     run(name, task) {
       if (!hasRoom()) throw serviceBusyError();
@@ -62,7 +72,100 @@ export function createBackground(
       pending.add(done);
     },
     async idle() {
-      while (pending.size > 0) await Promise.all([...pending]);
+      idleWaiters += 1;
+      try {
+        while (pending.size > 0) await Promise.all([...pending]);
+      } finally {
+        idleWaiters -= 1;
+      }
+    },
+  };
+}
+
+/** The most items one batch takes (BatchedTasks). */
+export const DEFAULT_BATCH_LIMIT = 100;
+
+/**
+ * Work of the same kind handed off by many requests, done in batches: items
+ * handed off while a batch runs wait and go together into the next one, so
+ * under load the database sees one round of statements for many requests
+ * instead of one per request (ADR 021). Each item is a task of the
+ * Background (it holds its place in the bounded queue, `idle()` and a
+ * graceful stop wait for it), finished when its batch is.
+ */
+export interface BatchedTasks<T> {
+  /** Hands one item off (throws SERVICE_BUSY like Background.run when the queue is full). */
+  add(item: T): void;
+}
+
+export interface BatchOptions {
+  /** The most items in one batch (DEFAULT_BATCH_LIMIT). */
+  limit?: number;
+  /**
+   * Awaited before each batch: lets the work that follows (e.g. the
+   * courier) catch up, so items wait here, in order, rather than pile up
+   * further down. Never throws.
+   */
+  pace?: () => Promise<void>;
+}
+
+/**
+ * `handle` gets the items in the order they were handed off. It must be
+ * all or nothing (one transaction): a batch that fails is done again one
+ * item at a time, so a bad item costs only itself, and its failure is
+ * logged under `name` like any task's.
+ */
+export function batchedTasks<T>(
+  background: Background,
+  name: string,
+  handle: (items: T[]) => Promise<void>,
+  options: BatchOptions = {},
+): BatchedTasks<T> {
+  const limit = options.limit ?? DEFAULT_BATCH_LIMIT;
+  let waiting: { item: T; done: () => void; failed: (error: unknown) => void }[] = [];
+  let running = false;
+
+  /** Runs batches one after the other until nobody waits. */
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (waiting.length > 0) {
+        await options.pace?.().catch(() => {});
+        const batch = waiting.slice(0, limit);
+        waiting = waiting.slice(limit);
+        try {
+          await handle(batch.map((entry) => entry.item));
+          for (const entry of batch) entry.done();
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]?.failed(error);
+            continue;
+          }
+          // Nothing of the batch was kept: each item alone, its own failure its own.
+          for (const entry of batch) {
+            await handle([entry.item]).then(entry.done, entry.failed);
+          }
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    add(item) {
+      background.run(
+        name,
+        () =>
+          new Promise<void>((done, failed) => {
+            waiting.push({ item, done, failed });
+            // Items handed off in the same turn join: the batch starts on the next.
+            if (!running) {
+              running = true;
+              setImmediate(() => void drain());
+            }
+          }),
+      );
     },
   };
 }

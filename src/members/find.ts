@@ -62,6 +62,62 @@ export async function findMemberByIdentifier(
 }
 
 /**
+ * findMemberByIdentifier for many identifiers in one statement, locking
+ * every row found until the transaction ends (for a batch of password
+ * requests, ADR 021). Rows are locked in the order of their ids, so two
+ * batches that share members wait for each other instead of deadlocking.
+ * The answer maps each identifier to its member (the same one
+ * findMemberByIdentifier finds); an identifier nobody has is absent.
+ */
+export async function lockMembersByIdentifiers(
+  db: Database,
+  identifiers: readonly string[],
+): Promise<Map<string, Member>> {
+  const lookups = new Map(identifiers.map((identifier) => [identifier, lookupsOf(identifier)]));
+  const documents = new Set<string>();
+  const numbers = new Set<string>();
+  for (const list of lookups.values())
+    for (const [column, value] of list) (column === 'document' ? documents : numbers).add(value);
+  const found = new Map<string, Member>();
+  if (lookups.size === 0) return found;
+  const rows = await db
+    .selectFrom('members')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('document', '=', eb.fn.any(eb.val([...documents]))),
+        eb('member_number', '=', eb.fn.any(eb.val([...numbers]))),
+      ]),
+    )
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const byDocument = new Map(rows.map((row) => [row.document, row]));
+  const byNumber = new Map(rows.map((row) => [row.member_number, row]));
+  for (const [identifier, list] of lookups) {
+    for (const [column, value] of list) {
+      const member = (column === 'document' ? byDocument : byNumber).get(value);
+      if (member) {
+        found.set(identifier, member);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** What findMemberByIdentifier looks up for `identifier`, in its order. */
+function lookupsOf(identifier: string): ['document' | 'member_number', string][] {
+  const canonical = withoutLeadingZeros(identifier);
+  const base = withoutCheckDigit(canonical);
+  return [
+    ['document', canonical],
+    ['member_number', canonical],
+    ...(base ? [['document', base] as ['document', string]] : []),
+  ];
+}
+
+/**
  * The member by document as one JSON column of another statement's row, so
  * the login reads it in the same round trip as its throttles (ADR 019).
  * Read the value with memberFromJson.

@@ -12,6 +12,7 @@ import type { Database } from '../../src/db/schema.ts';
 import {
   findMemberByDocument,
   findMemberByIdentifier,
+  lockMembersByIdentifiers,
   memberByDocumentColumn,
   memberFromJson,
 } from '../../src/members/find.ts';
@@ -85,6 +86,48 @@ describe(`finding a member on ${databaseLabel}`, () => {
     await createMember(db, { document: '3456789', memberNumber: '2345678' });
 
     assert.equal((await findMemberByIdentifier(db, '2345678'))?.id, byDocument.id);
+  });
+
+  it('finds many members at once as findMemberByIdentifier finds each, and locks them (a batch of requests)', async () => {
+    const first = await createMember(db, { document: '1234567', memberNumber: '9001' });
+    const byDocument = await createMember(db, { document: '2345678', memberNumber: '1' });
+    await createMember(db, { document: '3456789', memberNumber: '2345678' });
+    const typed = ['01234567', '9001', '12345672', '12345673', '2345678', '3456789', '777'];
+
+    const found = await db
+      .transaction()
+      .execute((trx) => lockMembersByIdentifiers(trx, [...typed, '9001']));
+
+    for (const identifier of typed)
+      assert.equal(
+        found.get(identifier)?.id,
+        (await findMemberByIdentifier(db, identifier))?.id,
+        identifier,
+      );
+    assert.equal(found.get('9001')?.id, first.id);
+    assert.equal(found.get('2345678')?.id, byDocument.id, 'a document first');
+    assert.equal(found.has('12345673'), false, 'nobody: absent');
+    assert.equal(found.has('777'), false);
+  });
+
+  it('locks every member a batch found until its transaction ends', {
+    skip: !usingPostgres,
+  }, async () => {
+    const member = await createMember(db, { document: '1234567', memberNumber: '9001' });
+    const other = await createMember(db, { document: '2345678', memberNumber: '9002' });
+    const tryFromElsewhere = (identifier: string) =>
+      db.transaction().execute(async (trx) => {
+        await sql`set local lock_timeout = '50ms'`.execute(trx);
+        return findMemberByIdentifier(trx, identifier, { lock: true });
+      });
+
+    await db.transaction().execute(async (trx) => {
+      const found = await lockMembersByIdentifiers(trx, ['1234567', '9002']);
+      assert.deepEqual([found.get('1234567')?.id, found.get('9002')?.id], [member.id, other.id]);
+      await assert.rejects(tryFromElsewhere('9001'), { code: '55P03' });
+      await assert.rejects(tryFromElsewhere('2345678'), { code: '55P03' });
+    });
+    assert.equal((await tryFromElsewhere('9002'))?.id, other.id, 'free after the commit');
   });
 
   it('the operator commands find a member the same way, zeros and check digit included', async () => {

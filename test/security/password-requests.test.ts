@@ -10,6 +10,8 @@ import {
   createMember,
   createTestDatabase,
   databaseLabel,
+  FakeClock,
+  solveAltcha,
   type TestApp,
   type TestDatabase,
 } from '../helper.ts';
@@ -198,6 +200,61 @@ describe(`password requests per client address (${databaseLabel})`, () => {
     assert.ok(retryAfter(refused) > 0);
     // Junk codes need no CAPTCHA: they do not spend the requests the address's members share.
     assert.equal((await apiPasswordRequest(t.app, '5400100', 'email', ip)).statusCode, 202);
+  });
+});
+
+describe(`a refused password request spends no CAPTCHA (${databaseLabel})`, () => {
+  it('refuses a full address before the CAPTCHA is checked, so the same solution is accepted afterwards', async () => {
+    const clock = new FakeClock();
+    const env = { PASSWORD_REQUESTS_PER_ADDRESS: '2/1m', ALTCHA_COST: '1' };
+    const plain = await buildTestApp({ database, clock, env });
+    const guarded = await buildTestApp({
+      database,
+      clock,
+      env: { ...env, CAPTCHA_PROVIDER: 'altcha' },
+    });
+    try {
+      const ip = '203.0.113.91';
+      // Two requests from the address (no CAPTCHA on this instance) fill its budget.
+      for (const document of ['5600001', '5600002'])
+        assert.equal((await apiPasswordRequest(plain.app, document, 'email', ip)).statusCode, 202);
+      const solution = await solveAltcha(guarded.app);
+      const ask = () =>
+        send(guarded.app, {
+          method: 'POST',
+          url: '/api/v1/password-requests',
+          remoteAddress: ip,
+          payload: { document: '5600003', channel: 'email', captcha: solution },
+        });
+      assert.equal((await ask()).statusCode, 429);
+      // The refusal did not use the solution: in the next window it is accepted, once.
+      clock.advance(60_000);
+      assert.equal((await ask()).statusCode, 202);
+      assert.equal((await ask()).json().error.code, 'CAPTCHA_FAILED');
+    } finally {
+      await plain.close();
+      await guarded.close();
+    }
+  });
+
+  it('without a CAPTCHA, refuses past the budget all the same (no look before the count)', async () => {
+    const t = await buildTestApp({ database, env: { PASSWORD_REQUESTS_PER_ADDRESS: '2/1h' } });
+    try {
+      const ip = '203.0.113.92';
+      const answers = [];
+      for (const document of ['5700001', '5700002', '5700003', '5700004'])
+        answers.push((await apiPasswordRequest(t.app, document, 'email', ip)).statusCode);
+      assert.deepEqual(answers, [202, 202, 429, 429]);
+      const throttled = await t.db
+        .selectFrom('audit_events')
+        .select('detail')
+        .where('type', '=', 'throttled')
+        .where('ip', '=', ip)
+        .execute();
+      assert.equal(throttled.length, 2, 'each refusal audited');
+    } finally {
+      await t.close();
+    }
   });
 });
 

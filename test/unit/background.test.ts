@@ -5,7 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { createBackground, SERVICE_BUSY_RETRY_SECONDS } from '../../src/flows/background.ts';
+import {
+  batchedTasks,
+  createBackground,
+  SERVICE_BUSY_RETRY_SECONDS,
+} from '../../src/flows/background.ts';
 import { FlowError } from '../../src/flows/errors.ts';
 import { errors } from '../../src/messages/es.ts';
 import { statusOf } from '../../src/plugins/error-statuses.ts';
@@ -209,5 +213,133 @@ describe('a busy answer (SERVICE_BUSY)', () => {
     assert.equal(response.headers['retry-after'], String(SERVICE_BUSY_RETRY_SECONDS));
     assert.ok(response.body.includes(errors.SERVICE_BUSY), response.body);
     await close();
+  });
+});
+
+describe('work handed off in batches', () => {
+  /** A batch handler that keeps each batch and waits, per batch, for the test's word. */
+  function heldBatches() {
+    const batches: string[][] = [];
+    const gates: (() => void)[] = [];
+    let failWhen: ((items: string[]) => boolean) | null = null;
+    const handle = async (items: string[]) => {
+      batches.push(items);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      if (failWhen?.(items)) throw new Error(`bad batch ${items.join(',')}`);
+    };
+    /** Lets every batch started so far finish; resolves once a next one started or none is left. */
+    const releaseAll = async () => {
+      for (const gate of gates.splice(0)) gate();
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return {
+      batches,
+      handle,
+      releaseAll,
+      failWhen: (rule: (items: string[]) => boolean) => {
+        failWhen = rule;
+      },
+    };
+  }
+
+  /** Runs turns of the event loop until `done()` or a hundred turns passed. */
+  async function turnsUntil(done: () => boolean): Promise<void> {
+    for (let i = 0; i < 100 && !done(); i += 1)
+      await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  it('takes what was handed off in one turn as one batch, in order, and what comes meanwhile as the next', async () => {
+    const background = createBackground(capturingLog(), 100);
+    const held = heldBatches();
+    const work = batchedTasks(background, 'items', held.handle);
+    for (const item of ['a', 'b', 'c']) work.add(item);
+    await turnsUntil(() => held.batches.length === 1);
+    assert.deepEqual(held.batches, [['a', 'b', 'c']]);
+
+    // Handed off while the first batch runs: they wait for the next one.
+    for (const item of ['d', 'e']) work.add(item);
+    await turnsUntil(() => background.depth() === 5);
+    assert.equal(background.depth(), 5, 'each item holds its place until its batch is done');
+    assert.equal(held.batches.length, 1, 'one batch at a time');
+    await held.releaseAll();
+    await turnsUntil(() => held.batches.length === 2);
+    assert.deepEqual(held.batches[1], ['d', 'e']);
+    assert.equal(background.depth(), 2);
+    await held.releaseAll();
+    await background.idle();
+    assert.equal(background.depth(), 0);
+  });
+
+  it('takes at most `limit` items in a batch', async () => {
+    const background = createBackground(capturingLog(), 100);
+    const held = heldBatches();
+    const work = batchedTasks(background, 'items', held.handle, { limit: 2 });
+    for (const item of ['a', 'b', 'c', 'd', 'e']) work.add(item);
+    for (let round = 0; round < 3; round += 1) {
+      await turnsUntil(() => held.batches.length === round + 1);
+      await held.releaseAll();
+    }
+    await background.idle();
+    assert.deepEqual(held.batches, [['a', 'b'], ['c', 'd'], ['e']]);
+  });
+
+  it('does a failed batch again one item at a time: only the bad item fails, and it is logged', async () => {
+    const log = capturingLog();
+    const background = createBackground(log, 100);
+    const held = heldBatches();
+    held.failWhen((items) => items.includes('bad'));
+    const work = batchedTasks(background, 'items', held.handle);
+    for (const item of ['a', 'bad', 'c']) work.add(item);
+    const drained = background.idle();
+    for (let round = 0; round < 4; round += 1) {
+      await turnsUntil(() => held.batches.length === round + 1);
+      await held.releaseAll();
+    }
+    await drained;
+    assert.deepEqual(held.batches, [['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
+    assert.equal(log.lines.length, 1);
+    assert.equal(log.lines[0]?.msg, 'background task failed');
+    assert.equal((log.lines[0]?.obj as { task?: string } | undefined)?.task, 'items');
+    assert.equal(background.depth(), 0);
+  });
+
+  it('refuses an item past the queue limit with SERVICE_BUSY, as run does', async () => {
+    const background = createBackground(capturingLog(), 2);
+    const held = heldBatches();
+    const work = batchedTasks(background, 'items', held.handle);
+    work.add('a');
+    work.add('b');
+    assertBusy(() => work.add('c'));
+    await turnsUntil(() => held.batches.length === 1);
+    await held.releaseAll();
+    await background.idle();
+    assert.deepEqual(held.batches, [['a', 'b']]);
+  });
+
+  it('waits for its pace before each batch, and tells pacing work when a stop drains the queue', async () => {
+    const background = createBackground(capturingLog(), 100);
+    const held = heldBatches();
+    let paced = 0;
+    let letGo: () => void = () => {};
+    const pace = () => {
+      paced += 1;
+      return new Promise<void>((resolve) => {
+        letGo = resolve;
+      });
+    };
+    const work = batchedTasks(background, 'items', held.handle, { pace });
+    work.add('a');
+    await turnsUntil(() => paced === 1);
+    assert.equal(held.batches.length, 0, 'no batch before its pace');
+    assert.equal(background.isDraining(), false);
+    const drained = background.idle();
+    assert.equal(background.isDraining(), true, 'a stop waits in idle()');
+    letGo();
+    await turnsUntil(() => held.batches.length === 1);
+    await held.releaseAll();
+    await drained;
+    assert.equal(background.isDraining(), false);
+    assert.deepEqual(held.batches, [['a']]);
   });
 });

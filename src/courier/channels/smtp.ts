@@ -2,6 +2,26 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { type Channel, type OutgoingMessage, PermanentDeliveryError } from '../message.ts';
 
+/** The pool's size and how many messages a connection carries before it is renewed. */
+export const POOL_DEFAULTS = { maxConnections: '10', maxMessages: '1000' } as const;
+
+/**
+ * SMTP_URL as the transport takes it: pooled, with timeouts, and with
+ * enough connections for the dispatcher's batches (nodemailer's default is
+ * 5), each kept for many messages (its default reconnects every 100). What
+ * SMTP_URL says of the pool itself wins.
+ */
+export function pooledSmtpUrl(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  url.searchParams.set('pool', 'true');
+  for (const [name, value] of Object.entries(POOL_DEFAULTS))
+    if (!url.searchParams.has(name)) url.searchParams.set(name, value);
+  url.searchParams.set('connectionTimeout', '10000');
+  url.searchParams.set('greetingTimeout', '10000');
+  url.searchParams.set('socketTimeout', '20000');
+  return url.toString();
+}
+
 export class SmtpChannel implements Channel {
   readonly name = 'smtp';
   readonly #transport: Transporter;
@@ -10,12 +30,7 @@ export class SmtpChannel implements Channel {
     smtpUrl: string,
     private readonly from: string,
   ) {
-    const url = new URL(smtpUrl);
-    url.searchParams.set('pool', 'true');
-    url.searchParams.set('connectionTimeout', '10000');
-    url.searchParams.set('greetingTimeout', '10000');
-    url.searchParams.set('socketTimeout', '20000');
-    this.#transport = nodemailer.createTransport(url.toString());
+    this.#transport = nodemailer.createTransport(pooledSmtpUrl(smtpUrl));
   }
 
   async deliver(message: OutgoingMessage): Promise<void> {

@@ -1,33 +1,43 @@
 // The recovery and registration steps, shared by the pages and the API.
 
 import { applyPasswordChange } from '../../account/set-password.ts';
-import { recordAudit } from '../../audit/record.ts';
+import { type AuditEvent, recordAudit } from '../../audit/record.ts';
+import { auditInsertMany } from '../../audit/record-many.ts';
 import { addMinutes } from '../../auth/clock.ts';
 import { knownDeviceFor, readDeviceToken } from '../../auth/devices.ts';
 import { normalizeDocument, withoutLeadingZeros } from '../../auth/documents.ts';
 import {
   codeHash,
   consumeSecret,
+  type NewSecretOfBatch,
   peekSecret,
+  type RetireOf,
   retireSecrets,
+  retireSecretsOfMembersQuery,
   type SecretPurpose,
   storeSecret,
+  storeSecretsQuery,
   tryCode,
 } from '../../auth/one-time-secrets.ts';
 import { generateNumericCode, generateToken, hashToken, keyedHash } from '../../auth/secrets.ts';
 import { addressKey, hitLimit, peekLimit, releaseLimit } from '../../auth/throttle.ts';
 import {
+  type BatchMessage,
+  countDueMessages,
   countMemberMessages,
+  countMessagesOfMembers,
   countSmsTo,
   enqueueMessage,
+  enqueueMessagesQuery,
   lockDestination,
+  type MemberMessageCounts,
 } from '../../courier/outbox.ts';
 import { passwordRequestEmail } from '../../courier/templates/password-request.ts';
 import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
 import type { Database, Member } from '../../db/schema.ts';
-import { findMemberByIdentifier } from '../../members/find.ts';
+import { findMemberByIdentifier, lockMembersByIdentifiers } from '../../members/find.ts';
 import { errors, text } from '../../messages/es.ts';
-import { serviceBusyError } from '../background.ts';
+import { type BatchedTasks, batchedTasks, serviceBusyError } from '../background.ts';
 import { checkCaptcha } from '../captcha-check.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
 import { invalidFields, throttledError } from '../errors.ts';
@@ -69,10 +79,14 @@ export async function requestPasswordChange(
   if (Object.keys(fields).length > 0 || !channel) throw invalidFields(fields);
 
   // Refusals that spend nothing come first: a full queue, a spent budget.
+  // The look at the budget only spares a refused request its CAPTCHA: with
+  // no CAPTCHA to spare, the hit below refuses alike (one statement less).
   if (!deps.background.hasRoom()) throw serviceBusyError();
-  const budgetLeft = await requestsBudget(peekLimit, deps, context);
-  if (!budgetLeft.allowed)
-    await refuseRequests(deps, identifier, context, budgetLeft.retryAfterSeconds);
+  if (deps.captcha.provider !== 'none') {
+    const budgetLeft = await requestsBudget(peekLimit, deps, context);
+    if (!budgetLeft.allowed)
+      await refuseRequests(deps, identifier, context, budgetLeft.retryAfterSeconds);
+  }
 
   // Only a request with a solved CAPTCHA spends the budget the address's
   // members share; junk spends its own (captcha-check.ts).
@@ -83,29 +97,32 @@ export async function requestPasswordChange(
 
   // Everything that depends on who the document belongs to runs after the
   // answer, for every document alike: the answer's time tells nothing.
-  const request = { identifier, channel, flow: input.flow };
-  deps.background.run('password-request', () => fulfilPasswordRequest(deps, request, context));
+  // Emailed links go in batches (ADR 021); SMS one by one (number limits,
+  // the hourly budget).
+  const request = { identifier, flow: input.flow };
+  if (channel === 'email') emailRequestsOf(deps).add({ ...request, context });
+  else deps.background.run('password-request', () => fulfilSmsRequest(deps, request, context));
   return { channel, identifier };
 }
 
 /**
- * Step 1, after the answer: finds the member, applies the per-member and
- * per-number limits and the SMS budget, and queues the link or the code;
- * or, for an unknown document (or a refusal), sends nothing. Audited either way.
+ * Step 1 by SMS, after the answer: finds the member, applies the per-member
+ * and per-number limits and the SMS budget, and queues the code; or, for an
+ * unknown document (or a refusal), sends nothing. Audited either way.
  */
-async function fulfilPasswordRequest(
+async function fulfilSmsRequest(
   deps: FlowDeps,
-  request: { identifier: string; channel: DeliveryChannel; flow: RecoveryFlow },
+  request: { identifier: string; flow: RecoveryFlow },
   context: RequestContext,
 ): Promise<void> {
-  const { identifier, channel, flow } = request;
+  const { identifier, flow } = request;
   const now = deps.clock.now();
   const outcome = await deps.db.transaction().execute(async (trx) => {
     const member = await findMemberByIdentifier(trx, identifier, { lock: true });
     // A device that logged in as this member before has budgets of its own,
     // and its links and codes outlive requests from elsewhere (ADR 016).
     const knownDevice = knownDeviceFor(deps.secret, context.deviceToken, member?.id, now) !== null;
-    const refusal = await whyNotSend(trx, deps, member, channel, now, knownDevice);
+    const refusal = await whyNotSend(trx, deps, member, 'sms', now, knownDevice);
     if (refusal || !member)
       return { member, refusal: refusal ?? 'unknown', queued: false, knownDevice };
 
@@ -113,75 +130,286 @@ async function fulfilPasswordRequest(
       purposes: RECOVERY_PURPOSES,
       fromElsewhereOnly: !knownDevice,
     });
-    if (channel === 'email') {
-      const token = generateToken();
-      const secretId = await storeSecret(trx, {
+    const code = generateNumericCode(6);
+    const secretId = await storeSecret(trx, {
+      memberId: member.id,
+      kind: 'sms_code',
+      purpose: flow,
+      secretHash: smsCodeHash(deps, member.id, code),
+      now,
+      minutes: SMS_CODE_MINUTES,
+      knownDevice,
+    });
+    await enqueueMessage(
+      trx,
+      deps.clock,
+      deps.secret,
+      {
+        channel: 'sms',
+        to: member.mobile as string,
+        template: 'sms-code',
+        content: smsCodeMessage({ code, minutes: SMS_CODE_MINUTES }),
+      },
+      member.id,
+      { secretId, knownDevice },
+    );
+    return { member, refusal: null, queued: true, knownDevice };
+  });
+
+  await recordAudit(
+    deps.db,
+    deps.clock,
+    requestEvent(deps, { identifier, flow, context, via: 'sms' }, outcome),
+  );
+  if (outcome.queued) deps.courier.wake();
+}
+
+/** A password request by email, handed off to be fulfilled in a batch with others. */
+export interface EmailRequest {
+  identifier: string;
+  flow: RecoveryFlow;
+  context: RequestContext;
+}
+
+/** Each app's batches of email requests (one per FlowDeps, hence per Background). */
+const emailBatches = new WeakMap<FlowDeps, BatchedTasks<EmailRequest>>();
+
+function emailRequestsOf(deps: FlowDeps): BatchedTasks<EmailRequest> {
+  let batches = emailBatches.get(deps);
+  if (!batches) {
+    batches = batchedTasks(
+      deps.background,
+      'password-request',
+      (requests) => fulfilEmailRequests(deps, requests),
+      { pace: () => waitForCourier(deps) },
+    );
+    emailBatches.set(deps, batches);
+  }
+  return batches;
+}
+
+/** Due messages past which email requests wait for the courier before they queue more. */
+export const COURIER_BACKLOG_LIMIT = 500;
+/** How often the backlog is looked at again while it is past the limit. */
+const COURIER_POLL_MS = 20;
+/** The longest a batch waits for the courier (a courier that is stuck must not hold requests). */
+const COURIER_WAIT_MS = 5000;
+
+/**
+ * Waits, before a batch of email requests, while the outbox holds
+ * COURIER_BACKLOG_LIMIT due messages or more (at most COURIER_WAIT_MS): a
+ * flood of requests then waits in the bounded after-the-answer queue, in
+ * order, instead of running ahead of the mail. Otherwise a member's next
+ * request could retire a link whose mail had not left yet (it is then
+ * never sent), and the outbox would grow without bound. The answers do
+ * not wait: this runs after them, the same for every document.
+ */
+export async function waitForCourier(
+  deps: FlowDeps,
+  pause: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<void> {
+  const started = performance.now();
+  try {
+    // A graceful stop does not pace: what was accepted goes to the outbox.
+    while (!deps.background.isDraining() && performance.now() - started < COURIER_WAIT_MS) {
+      const due = await countDueMessages(deps.db, deps.clock.now(), COURIER_BACKLOG_LIMIT);
+      if (due < COURIER_BACKLOG_LIMIT) return;
+      deps.courier.wake();
+      await pause(COURIER_POLL_MS);
+    }
+  } catch (error) {
+    // The batch itself will meet a database that is gone, and say so.
+    deps.log.warn({ err: error }, 'could not look at the outbox backlog');
+  }
+}
+
+/**
+ * Step 1 by email, after the answer, for a batch of requests: one
+ * transaction of three statements whatever its size (ADR 021). Lock the
+ * members the documents name, count their recent messages, then retire
+ * their older links, store the new ones, queue the mails and audit every
+ * request in one statement. The rules are the one-by-one path's, request
+ * by request in the order they came: unknown, inactive and contactless
+ * documents send nothing; the per-member limit counts what this batch
+ * already queued for the member; a member's later request in the batch
+ * retires the links of the earlier ones as it would have one by one.
+ */
+export async function fulfilEmailRequests(deps: FlowDeps, requests: EmailRequest[]): Promise<void> {
+  const now = deps.clock.now();
+  const queued = await deps.db.transaction().execute(async (trx) => {
+    const members = await lockMembersByIdentifiers(
+      trx,
+      requests.map((r) => r.identifier),
+    );
+    const counts = await countMessagesOfMembers(
+      trx,
+      [...new Set([...members.values()].map((m) => m.id))],
+      addMinutes(now, -60),
+      REQUEST_TEMPLATES,
+    );
+    const plan = planEmailRequests(deps, requests, members, counts, now);
+    await writeEmailRequests(trx, deps, plan, now);
+    return plan.links.length;
+  });
+  if (queued > 0) deps.courier.wake();
+}
+
+/** What a batch of email requests writes: links to store and send, members to retire, events. */
+interface EmailPlan {
+  links: { secret: NewSecretOfBatch; message: BatchMessage }[];
+  retire: RetireOf[];
+  events: AuditEvent[];
+}
+
+/**
+ * Decides, request by request in order, what each one sends (the rules of
+ * whyNotSend for email), and makes its link. Pure but for the tokens.
+ */
+function planEmailRequests(
+  deps: FlowDeps,
+  requests: EmailRequest[],
+  members: Map<string, Member>,
+  counts: Map<number, MemberMessageCounts>,
+  now: Date,
+): EmailPlan {
+  const links: EmailPlan['links'] = [];
+  const retire = new Map<number, RetireOf>();
+  const events: AuditEvent[] = [];
+  for (const request of requests) {
+    const member = members.get(request.identifier);
+    const knownDevice =
+      knownDeviceFor(deps.secret, request.context.deviceToken, member?.id, now) !== null;
+    const refusal = whyNotEmail(deps, member, knownDevice, counts);
+    events.push(requestEvent(deps, { ...request, via: 'email' }, { member, refusal, knownDevice }));
+    if (refusal || !member) continue;
+
+    // Counted for the member's next request in this batch.
+    const count = counts.get(member.id) ?? { knownDevice: 0, elsewhere: 0 };
+    if (knownDevice) count.knownDevice += 1;
+    else count.elsewhere += 1;
+    counts.set(member.id, count);
+    // This request retires what it would have one by one: the member's
+    // older links (a known device's too when it comes from one), including
+    // those of earlier requests in this batch.
+    for (const earlier of links)
+      if (earlier.secret.memberId === member.id && (knownDevice || !earlier.secret.knownDevice))
+        earlier.secret.usedAt = now;
+    const scope = retire.get(member.id);
+    retire.set(member.id, {
+      memberId: member.id,
+      knownDevicesToo: knownDevice || (scope?.knownDevicesToo ?? false),
+    });
+
+    const token = generateToken();
+    const secretHash = hashToken(token);
+    const link = `${deps.publicUrl}${CHANGE_PASSWORD_PATH}?token=${token}`;
+    links.push({
+      secret: {
         memberId: member.id,
         kind: 'email_link',
-        purpose: flow,
-        secretHash: hashToken(token),
+        purpose: request.flow,
+        secretHash,
         now,
         minutes: EMAIL_LINK_MINUTES,
         knownDevice,
-      });
-      const link = `${deps.publicUrl}${CHANGE_PASSWORD_PATH}?token=${token}`;
-      await enqueueMessage(
-        trx,
-        deps.clock,
-        deps.secret,
-        {
+      },
+      message: {
+        message: {
           channel: 'email',
           to: member.email as string,
           template: 'password-request',
           content: passwordRequestEmail({ link, minutes: EMAIL_LINK_MINUTES }),
         },
-        member.id,
-        { secretId, knownDevice },
-      );
-    } else {
-      const code = generateNumericCode(6);
-      const secretId = await storeSecret(trx, {
         memberId: member.id,
-        kind: 'sms_code',
-        purpose: flow,
-        secretHash: smsCodeHash(deps, member.id, code),
-        now,
-        minutes: SMS_CODE_MINUTES,
+        secretHash,
         knownDevice,
-      });
-      await enqueueMessage(
+      },
+    });
+  }
+  return { links, retire: [...retire.values()], events };
+}
+
+/** whyNotSend for email, on counts read for the whole batch. */
+function whyNotEmail(
+  deps: FlowDeps,
+  member: Member | undefined,
+  knownDevice: boolean,
+  counts: Map<number, MemberMessageCounts>,
+): string | null {
+  if (!member) return 'unknown';
+  if (member.status !== 'active') return 'inactive';
+  if (!member.email) return 'no_contact';
+  const count = counts.get(member.id);
+  const sent = (knownDevice ? count?.knownDevice : count?.elsewhere) ?? 0;
+  if (sent >= deps.messageLimits.perMemberPerHour) return 'member_limit';
+  return null;
+}
+
+/**
+ * The batch's writes in one statement: retiring older links, storing the
+ * new ones, queuing their mails (each names its link's id) and the audit
+ * events. PostgreSQL runs every part of it once, in this transaction.
+ */
+async function writeEmailRequests(
+  trx: Database,
+  deps: FlowDeps,
+  plan: EmailPlan,
+  now: Date,
+): Promise<void> {
+  const audit = auditInsertMany(trx, deps.clock, plan.events);
+  if (plan.links.length === 0) {
+    await audit.execute();
+    return;
+  }
+  await trx
+    .with('retired', () => retireSecretsOfMembersQuery(trx, now, plan.retire, RECOVERY_PURPOSES))
+    .with('stored', () =>
+      storeSecretsQuery(
+        trx,
+        plan.links.map((l) => l.secret),
+      ),
+    )
+    .with('queued', () =>
+      enqueueMessagesQuery(
         trx,
         deps.clock,
         deps.secret,
-        {
-          channel: 'sms',
-          to: member.mobile as string,
-          template: 'sms-code',
-          content: smsCodeMessage({ code, minutes: SMS_CODE_MINUTES }),
-        },
-        member.id,
-        { secretId, knownDevice },
-      );
-    }
-    return { member, refusal: null, queued: true, knownDevice };
-  });
+        plan.links.map((l) => l.message),
+        'stored',
+      ).returning('id'),
+    )
+    .with('audited', () => audit)
+    .selectNoFrom((eb) => eb.selectFrom('queued').select(eb.fn.countAll().as('n')).as('queued'))
+    .execute();
+}
 
-  await recordAudit(deps.db, deps.clock, {
-    type: channel === 'email' ? 'link_sent' : 'code_sent',
-    outcome: outcome.queued ? 'ok' : 'ignored',
+/** The audit event of one password request: link_sent or code_sent, ok or ignored and why. */
+function requestEvent(
+  deps: FlowDeps,
+  request: {
+    identifier: string;
+    flow: RecoveryFlow;
+    context: RequestContext;
+    via: DeliveryChannel;
+  },
+  outcome: { member: Member | undefined; refusal: string | null; knownDevice: boolean },
+): AuditEvent {
+  const { context } = request;
+  return {
+    type: request.via === 'email' ? 'link_sent' : 'code_sent',
+    outcome: outcome.refusal ? 'ignored' : 'ok',
     memberId: outcome.member?.id ?? null,
-    documentHash: documentHashOf(deps, identifier),
+    documentHash: documentHashOf(deps, request.identifier),
     channel: context.channel,
     ip: context.ip,
     userAgent: context.userAgent,
     detail: {
-      flow,
-      via: channel,
+      flow: request.flow,
+      via: request.via,
       ...(outcome.refusal ? { reason: outcome.refusal } : {}),
       ...(outcome.knownDevice ? { device: 'known' } : {}),
     },
-  });
-  if (outcome.queued) deps.courier.wake();
+  };
 }
 
 /** Step 2 (SMS): a right code becomes a set-password token. */
