@@ -1,19 +1,24 @@
-// Imports the member registry from CSV: streams the file through csv-parse,
-// validates each line, and upserts by document in batches, one transaction
-// per batch. A bad line is rejected with its line number and the import goes
-// on; only an unreadable file, a wrong header or broken CSV syntax stops it.
+// Imports the member registry from CSV: streams the file (registry-csv.ts:
+// plain lines split directly, the rest by csv-parse), validates each line,
+// and upserts by document in batches, one transaction per batch; the next
+// batch is read and validated while one is written. A bad line is rejected
+// with its line number and the import goes on; only an unreadable file, a
+// wrong header or broken CSV syntax stops it.
 // A registry row never merges into the demo member: it replaces it (its
 // public password and its sessions go). See docs/decisions/006-registry-import.md
 // and 013-demo-member.md.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError } from 'csv-parse';
 import { sql, type Transaction } from 'kysely';
 import { recordAudit, systemActor } from '../audit/record.ts';
 import { type Clock, systemClock } from '../auth/clock.ts';
 import type { Database, Schema } from '../db/schema.ts';
 import { endAccessOf, REMOVE_DEMO_COMMAND } from './demo.ts';
+import { FirstLines } from './first-lines.ts';
+import { MAX_RECORD_CHARACTERS, RegistryCsvReader } from './registry-csv.ts';
+import { textArrayLiteral } from './text-array.ts';
 import {
   describeHeaderMismatch,
   EXPECTED_HEADER,
@@ -21,8 +26,8 @@ import {
   validateRow,
 } from './validate-row.ts';
 
-export const DEFAULT_BATCH_SIZE = 1000;
-const MAX_RECORD_CHARACTERS = 10_000;
+/** A batch is written in ≈ 50 ms on PostgreSQL: few commits and statements, short transactions. */
+export const DEFAULT_BATCH_SIZE = 5000;
 /** Rows travel as one array per column, so no parameter limit applies; this bounds one transaction. */
 export const MAX_BATCH_SIZE = 50_000;
 
@@ -42,7 +47,7 @@ export interface Rejection {
 }
 
 export interface ImportOptions {
-  /** Rows per upsert statement and transaction (default 1000). */
+  /** Rows per upsert statement and transaction (default 5000). */
   batchSize?: number;
   /** Called in line order, after the batch holding the line is committed. */
   onReject?: (rejection: Rejection) => void;
@@ -80,63 +85,55 @@ export async function importMembers(
 ): Promise<ImportCounts> {
   const run = new RegistryImport(db, options);
   const input = typeof source === 'string' ? createReadStream(source) : source;
-  const parsed = { lastLine: 0 };
-  // On Node 20, when the consumer throws while the parser still holds
-  // records, pipeline rejects with an AbortError instead of the consumer's
-  // error; keep the real one.
-  let consumerError: unknown;
+  const reader = new RegistryCsvReader();
+  let consuming: Promise<void> | undefined;
   try {
-    await pipeline(input, createCsvParser(parsed), async (records: AsyncIterable<string[]>) => {
-      try {
-        await run.consume(records);
-      } catch (error) {
-        consumerError = error;
-        throw error;
-      }
-    });
+    await pipeline(
+      input,
+      (bytes: AsyncIterable<Buffer | string>) => reader.read(bytes),
+      (chunks) => {
+        consuming = run.consume(chunks);
+        return consuming;
+      },
+    );
   } catch (error) {
-    throw translateStreamError(consumerError ?? error, parsed.lastLine);
+    // pipeline rejects at the first error of any stream, while the consumer
+    // may still be writing a batch: that batch is committed and reported
+    // before the import stops. And on Node 20, when the consumer throws while
+    // the parser still holds records, pipeline rejects with an AbortError
+    // instead of the consumer's error: the consumer's own error is the real one.
+    const consumerError = await consuming?.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    throw translateStreamError(consumerError ?? error, reader);
   }
   return run.counts;
 }
 
-/** `parsed.lastLine` follows the parser, which may run ahead of the consumer. */
-function createCsvParser(parsed: { lastLine: number }) {
-  return parse({
-    bom: true,
-    // Cells are trimmed again by the validators; this also tolerates
-    // spaces between a closing quote and the comma.
-    trim: true,
-    skip_empty_lines: true,
-    // A line with a wrong number of cells is one rejected line, not a broken file.
-    relax_column_count: true,
-    // Keeps a stray quote inside an unquoted cell (O"Brien) instead of failing the file.
-    relax_quotes: true,
-    // A registry line is well under 1000 characters; a longer record is a
-    // quote that never closes, swallowing the rest of the file into memory.
-    max_record_size: MAX_RECORD_CHARACTERS,
-    on_record: (record, context) => {
-      parsed.lastLine = context.lines;
-      // The record's first line travels as an extra last cell, which
-      // consume() pops: cheaper than the parser's per-record info object,
-      // and the typings do not let on_record change the record type.
-      // context.lines is where the record ends; a quoted cell spanning
-      // lines moves its start up.
-      record.push(String(context.lines - countLineBreaks(record)));
-      return record;
-    },
-  });
+/** Lines read together, written in one transaction, reported together. */
+interface Batch {
+  /** Data lines read into this batch. */
+  lines: number;
+  /** Valid rows, in line order, not yet checked for member numbers. */
+  pending: PendingRow[];
+  /** Rejected lines, sorted by line before they are reported. */
+  rejections: Rejection[];
 }
+
+const emptyBatch = (): Batch => ({ lines: 0, pending: [], rejections: [] });
 
 class RegistryImport {
   readonly counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 };
   #headerSeen = false;
-  #pending: PendingRow[] = [];
-  #rejections: Rejection[] = [];
-  // A million rows fit: documents are at most 8 digits, so they are stored as
-  // small integers; member numbers stay strings because leading zeros count.
-  #documentLines = new Map<number, number>();
-  #memberNumberLines = new Map<string, number>();
+  /** The batch being read. */
+  #reading: Batch = emptyBatch();
+  /** The previous batch's write, still running while the next batch is read. */
+  #writing: Promise<void> = Promise.resolve();
+  // Both are canonical digits (ADR 018: no leading zeros), so as numbers they
+  // stay distinct: documents have at most 8 digits, member numbers 12.
+  #documentLines = new FirstLines();
+  #memberNumberLines = new FirstLines();
   /** Documents of the demo members, read once at the first batch: nearly always none. */
   #demoDocuments: Set<string> | undefined;
   readonly #batchSize: number;
@@ -150,23 +147,33 @@ class RegistryImport {
     this.#clock = options.clock ?? systemClock;
   }
 
-  async consume(records: AsyncIterable<string[]>): Promise<void> {
-    for await (const record of records) {
-      const line = Number(record.pop());
-      if (!this.#headerSeen) {
-        this.checkHeader(record);
-        continue;
+  async consume(chunks: AsyncIterable<string[][]>): Promise<void> {
+    try {
+      for await (const records of chunks) {
+        for (const record of records) {
+          const line = Number(record.pop());
+          if (!this.#headerSeen) {
+            this.checkHeader(record);
+            continue;
+          }
+          const batch = this.#reading;
+          this.addLine(batch, line, record);
+          if (batch.pending.length >= this.#batchSize || batch.rejections.length >= this.#batchSize)
+            await this.startWriting();
+        }
       }
-      this.addLine(line, record);
-      if (this.#pending.length >= this.#batchSize || this.#rejections.length >= this.#batchSize)
-        await this.flush();
+      if (!this.#headerSeen)
+        throw new ImportError(
+          'header',
+          `the file is empty; its first line must be the header "${EXPECTED_HEADER.join(',')}"`,
+        );
+      await this.startWriting();
+    } finally {
+      // Whatever stops the reading (broken CSV, a file error), the batch
+      // being written is committed and reported first; its own failure,
+      // which came first, wins.
+      await this.#writing;
     }
-    if (!this.#headerSeen)
-      throw new ImportError(
-        'header',
-        `the file is empty; its first line must be the header "${EXPECTED_HEADER.join(',')}"`,
-      );
-    await this.flush();
   }
 
   private checkHeader(fields: string[]): void {
@@ -175,47 +182,59 @@ class RegistryImport {
     this.#headerSeen = true;
   }
 
-  private addLine(line: number, fields: string[]): void {
-    this.counts.rows += 1;
+  private addLine(batch: Batch, line: number, fields: string[]): void {
+    batch.lines += 1;
     const check = validateRow(fields);
     // Every line with a readable document claims it, even when rejected for
     // another cell: a later line for the same person is then ambiguous too.
     const document = check.ok ? check.row.document : check.document;
     const firstLine = document === null ? undefined : this.claimDocument(document, line);
     if (firstLine !== undefined) {
-      this.reject(line, `duplicate document in this file, first seen on line ${firstLine}`);
+      batch.rejections.push({
+        line,
+        reason: `duplicate document in this file, first seen on line ${firstLine}`,
+      });
     } else if (!check.ok) {
-      this.reject(line, check.reason);
+      batch.rejections.push({ line, reason: check.reason });
     } else {
-      this.#pending.push({ line, row: check.row });
+      batch.pending.push({ line, row: check.row });
     }
   }
 
   /** Records the document's first line; returns that earlier line when it was already seen. */
   private claimDocument(document: string, line: number): number | undefined {
-    const key = Number(document);
-    const firstLine = this.#documentLines.get(key);
-    if (firstLine === undefined) this.#documentLines.set(key, line);
-    return firstLine;
+    return this.#documentLines.claim(Number(document), line);
   }
 
-  private reject(line: number, reason: string): void {
-    this.#rejections.push({ line, reason });
-  }
-
-  private async flush(): Promise<void> {
+  /**
+   * Hands the batch read to the database once the previous one is committed,
+   * and returns without waiting for it: the next batch is read meanwhile.
+   * Batches are still written one at a time and in order.
+   */
+  private async startWriting(): Promise<void> {
+    const batch = this.#reading;
+    this.#reading = emptyBatch();
+    await this.#writing;
     if (this.options.signal?.aborted)
       throw new ImportError('interrupted', 'the import was interrupted');
-    const pending = this.#pending;
-    if (pending.length === 0 && this.#rejections.length === 0) return;
-    this.#pending = [];
+    const writing = this.write(batch);
+    // A failure is thrown by the next await of #writing, not left unhandled meanwhile.
+    writing.catch(() => {});
+    this.#writing = writing;
+  }
+
+  /** Writes one batch in one transaction, then counts and reports it. */
+  private async write(batch: Batch): Promise<void> {
+    const { pending } = batch;
+    if (pending.length === 0 && batch.rejections.length === 0) return;
     if (pending.length > 0) {
       const now = this.#clock.now();
       this.#demoDocuments ??= await findDemoDocuments(this.db);
       const demoDocuments = this.#demoDocuments;
       const written = await this.db.transaction().execute(async (trx) => {
+        await useIndexLookups(trx);
         const holders = await findMemberNumberHolders(trx, pending);
-        const accepted = this.keepFreeMemberNumbers(pending, holders);
+        const accepted = this.keepFreeMemberNumbers(batch, holders);
         const replacing = accepted.filter((row) => demoDocuments.has(row.document));
         const demoIds = replacing.length > 0 ? await findDemoMemberIds(trx, replacing) : [];
         const upserted = await upsertMembers(trx, accepted, now);
@@ -226,7 +245,8 @@ class RegistryImport {
       this.counts.updated += written.updated;
       this.counts.unchanged += written.accepted - written.inserted - written.updated;
     }
-    this.reportRejections();
+    this.counts.rows += batch.lines;
+    this.reportRejections(batch.rejections);
     this.options.onProgress?.({ ...this.counts });
   }
 
@@ -235,35 +255,35 @@ class RegistryImport {
    * member, in the database or on an earlier line of this file, so the
    * upsert never meets a unique violation that would abort the batch.
    */
-  private keepFreeMemberNumbers(pending: PendingRow[], holders: Map<string, string>): MemberRow[] {
+  private keepFreeMemberNumbers(batch: Batch, holders: Map<string, string>): MemberRow[] {
     const accepted: MemberRow[] = [];
-    for (const { line, row } of pending) {
-      const claimedOn = this.#memberNumberLines.get(row.memberNumber);
+    for (const { line, row } of batch.pending) {
+      const number = Number(row.memberNumber);
+      const claimedOn = this.#memberNumberLines.get(number);
       const holder = holders.get(row.memberNumber);
       if (claimedOn !== undefined) {
-        this.reject(
+        batch.rejections.push({
           line,
-          `member_number ${row.memberNumber} is already used on line ${claimedOn} of this file`,
-        );
+          reason: `member_number ${row.memberNumber} is already used on line ${claimedOn} of this file`,
+        });
       } else if (holder !== undefined && holder !== row.document) {
         const demo = this.#demoDocuments?.has(holder)
           ? ` (the demo member: remove it with ${REMOVE_DEMO_COMMAND})`
           : '';
-        this.reject(
+        batch.rejections.push({
           line,
-          `member_number ${row.memberNumber} already belongs to the member with document ${holder}${demo}`,
-        );
+          reason: `member_number ${row.memberNumber} already belongs to the member with document ${holder}${demo}`,
+        });
       } else {
-        this.#memberNumberLines.set(row.memberNumber, line);
+        this.#memberNumberLines.claim(number, line);
         accepted.push(row);
       }
     }
     return accepted;
   }
 
-  private reportRejections(): void {
-    const rejections = this.#rejections.sort((a, b) => a.line - b.line);
-    this.#rejections = [];
+  private reportRejections(rejections: Rejection[]): void {
+    rejections.sort((a, b) => a.line - b.line);
     this.counts.rejected += rejections.length;
     for (const rejection of rejections) this.options.onReject?.(rejection);
   }
@@ -273,16 +293,6 @@ function checkBatchSize(size: number): number {
   if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE)
     throw new RangeError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}`);
   return size;
-}
-
-/** Line breaks inside quoted cells: the record started that many lines earlier. */
-function countLineBreaks(fields: string[]): number {
-  let count = 0;
-  for (const field of fields) {
-    if (!field.includes('\n')) continue;
-    for (const char of field) if (char === '\n') count += 1;
-  }
-  return count;
 }
 
 /** Documents of the demo members (one query per import; the partial index makes it cheap). */
@@ -321,16 +331,49 @@ async function endDemoAccess(trx: Transaction<Schema>, ids: number[], clock: Clo
   }
 }
 
-/** Member number → document, for the batch's member numbers already in the registry. */
+/**
+ * Each lookup below probes an index with a whole batch of values. Without
+ * statistics (a registry being imported for the first time) or with values
+ * in random order, the planner prices those probes as random reads and picks
+ * a full scan of members instead, per batch: a fresh million-row import took
+ * minutes that way. The probes hit cached pages, so the scan is never worth
+ * it; this turns it off for the batch's transaction only.
+ */
+async function useIndexLookups(trx: Transaction<Schema>): Promise<void> {
+  await sql`set local enable_seqscan = off`.execute(trx);
+}
+
+/**
+ * Member number → document, for the batch's member numbers held in the
+ * registry by another document than the batch's row with that number: the
+ * only holders that can refuse a row (a member holding their own number is
+ * the common case, and is not read back). A number on several rows of the
+ * batch is matched against none of them, so each of those rows sees its holder.
+ */
 async function findMemberNumberHolders(
   trx: Transaction<Schema>,
   pending: PendingRow[],
 ): Promise<Map<string, string>> {
-  const numbers = pending.map(({ row }) => row.memberNumber);
+  const numbers: string[] = [];
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const { row } of pending) {
+    if (seen.has(row.memberNumber)) repeated.add(row.memberNumber);
+    seen.add(row.memberNumber);
+    numbers.push(row.memberNumber);
+  }
+  const pairs =
+    repeated.size === 0 ? pending : pending.filter(({ row }) => !repeated.has(row.memberNumber));
+  const pairedNumbers = textArrayLiteral(pairs.map(({ row }) => row.memberNumber));
+  const pairedDocuments = textArrayLiteral(pairs.map(({ row }) => row.document));
   const rows = await trx
     .selectFrom('members')
     .select(['member_number', 'document'])
-    .where(sql<boolean>`member_number = any(${numbers}::text[])`)
+    .where(sql<boolean>`member_number = any(${textArrayLiteral(numbers)}::text[])`)
+    .where(
+      sql<boolean>`(member_number, document) not in (
+        select n, d from unnest(${pairedNumbers}::text[], ${pairedDocuments}::text[]) as pair(n, d))`,
+    )
     .execute();
   return new Map(rows.map((r) => [r.member_number, r.document]));
 }
@@ -357,7 +400,8 @@ async function upsertMembers(
   now: Date,
 ): Promise<{ inserted: number; updated: number }> {
   if (rows.length === 0) return { inserted: 0, updated: 0 };
-  const column = <K extends keyof MemberRow>(key: K) => rows.map((row) => row[key]);
+  const column = <K extends keyof MemberRow>(key: K) =>
+    textArrayLiteral(rows.map((row) => row[key]));
   const written = await trx
     .insertInto('members')
     .columns([
@@ -405,9 +449,9 @@ async function upsertMembers(
 }
 
 /** Turns parser and file errors into ImportErrors; database errors pass through. */
-function translateStreamError(error: unknown, lastLine: number): unknown {
+function translateStreamError(error: unknown, reader: RegistryCsvReader): unknown {
   if (error instanceof ImportError) return error;
-  if (error instanceof CsvError) return describeCsvError(error, lastLine);
+  if (error instanceof CsvError) return describeCsvError(error, reader);
   const code = (error as NodeJS.ErrnoException).code;
   const path = (error as NodeJS.ErrnoException).path;
   const file = path ? `"${path}"` : 'the file';
@@ -423,8 +467,10 @@ function translateStreamError(error: unknown, lastLine: number): unknown {
   return error;
 }
 
-function describeCsvError(error: CsvError, lastLine: number): ImportError {
-  const line = typeof error.lines === 'number' ? error.lines : lastLine + 1;
+/** csv-parse numbers lines from where it took over reading; the reader knows from which line. */
+function describeCsvError(error: CsvError, reader: RegistryCsvReader): ImportError {
+  const { lastLine, lineOffset } = reader;
+  const line = typeof error.lines === 'number' ? lineOffset + error.lines : lastLine + 1;
   switch (error.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       // The parser notices at the end of the file; the quote opened in the

@@ -97,16 +97,20 @@ export function checkEmail(cell: string): Check<string | null> {
   const raw = cell.trim();
   if (raw === '') return accept(null);
   const email = raw.toLowerCase();
-  const invalid = refuse<string | null>(`email ${quoteCell(raw)} is not a valid email address`);
   if (email.length > MAX_EMAIL_LENGTH)
     return refuse(`email is longer than ${MAX_EMAIL_LENGTH} characters`);
-  const parts = email.split('@');
-  if (parts.length !== 2) return invalid;
-  const [local = '', domain = ''] = parts;
-  if (local === '' || /\s/.test(email) || CONTROL_CHARACTER.test(email)) return invalid;
-  const labels = domain.split('.');
-  if (labels.length < 2 || labels.some((label) => label === '')) return invalid;
-  return accept(email);
+  return hasEmailShape(email)
+    ? accept(email)
+    : refuse(`email ${quoteCell(raw)} is not a valid email address`);
+}
+
+/** One @, something before it, a dotted domain after it, no spaces or control characters. */
+function hasEmailShape(email: string): boolean {
+  const at = email.indexOf('@');
+  if (at < 1 || email.indexOf('@', at + 1) !== -1) return false;
+  if (/\s/.test(email) || CONTROL_CHARACTER.test(email)) return false;
+  const labels = email.slice(at + 1).split('.');
+  return labels.length >= 2 && labels.every((label) => label !== '');
 }
 
 /**
@@ -135,31 +139,32 @@ export function checkStatus(cell: string): Check<'active' | 'inactive'> {
 
 /** Validates every cell of a data line; the first problem found is the reason. */
 export function validateRow(fields: readonly string[]): RowCheck {
+  // Called once per line of a million-line file: no closure or array per call.
   const documentCheck = fields[0] === undefined ? null : checkDocument(fields[0]);
   const document = documentCheck?.ok ? documentCheck.value : null;
-  const reject = (reason: string): RowCheck => ({ ok: false, reason, document });
 
   if (fields.length !== EXPECTED_HEADER.length)
-    return reject(`expected ${EXPECTED_HEADER.length} fields, found ${fields.length}`);
+    return rejectRow(`expected ${EXPECTED_HEADER.length} fields, found ${fields.length}`, document);
   // A file saved as Latin-1 decodes to U+FFFD: refuse rather than store garbled names.
-  if (fields.some((field) => field.includes(REPLACEMENT_CHARACTER)))
-    return reject('contains bytes that are not UTF-8 (save the file as UTF-8)');
+  for (const field of fields)
+    if (field.includes(REPLACEMENT_CHARACTER))
+      return rejectRow('contains bytes that are not UTF-8 (save the file as UTF-8)', document);
 
   const [, memberNumberCell, firstNameCell, lastNameCell, emailCell, mobileCell, statusCell] =
     fields as [string, string, string, string, string, string, string];
-  if (!documentCheck?.ok) return reject(documentCheck?.reason ?? 'document is missing');
+  if (!documentCheck?.ok) return rejectRow(documentCheck?.reason ?? 'document is missing', null);
   const memberNumber = checkMemberNumber(memberNumberCell);
-  if (!memberNumber.ok) return reject(memberNumber.reason);
+  if (!memberNumber.ok) return rejectRow(memberNumber.reason, document);
   const firstName = checkName('first_name', firstNameCell);
-  if (!firstName.ok) return reject(firstName.reason);
+  if (!firstName.ok) return rejectRow(firstName.reason, document);
   const lastName = checkName('last_name', lastNameCell);
-  if (!lastName.ok) return reject(lastName.reason);
+  if (!lastName.ok) return rejectRow(lastName.reason, document);
   const email = checkEmail(emailCell);
-  if (!email.ok) return reject(email.reason);
+  if (!email.ok) return rejectRow(email.reason, document);
   const mobile = checkMobile(mobileCell);
-  if (!mobile.ok) return reject(mobile.reason);
+  if (!mobile.ok) return rejectRow(mobile.reason, document);
   const status = checkStatus(statusCell);
-  if (!status.ok) return reject(status.reason);
+  if (!status.ok) return rejectRow(status.reason, document);
 
   return {
     ok: true,
@@ -173,4 +178,8 @@ export function validateRow(fields: readonly string[]): RowCheck {
       status: status.value,
     },
   };
+}
+
+function rejectRow(reason: string, document: string | null): RowCheck {
+  return { ok: false, reason, document };
 }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   InsertQueryNode,
   type KyselyPlugin,
@@ -22,6 +23,7 @@ import {
   importMembers,
   type Rejection,
 } from '../../src/members/import.ts';
+import { textArrayLiteral } from '../../src/members/text-array.ts';
 import {
   buildTestApp,
   createMember,
@@ -95,6 +97,44 @@ class InsertCounter implements KyselyPlugin {
   }
   async transformResult({ result, queryId }: PluginTransformResultArgs) {
     if (this.#inserts.has(queryId)) this.rowsPerInsert.push(result.rows.length);
+    return result;
+  }
+}
+
+/**
+ * Runs `action` when the first INSERT statement is about to run, and holds
+ * that statement's result until `release` settles: the batch is still being
+ * written meanwhile.
+ */
+class HoldFirstInsert implements KyselyPlugin {
+  #first: QueryId | undefined;
+  constructor(
+    private readonly action: () => void,
+    private readonly release: () => Promise<unknown>,
+  ) {}
+  transformQuery({ node, queryId }: PluginTransformQueryArgs) {
+    if (InsertQueryNode.is(node) && this.#first === undefined) {
+      this.#first = queryId;
+      this.action();
+    }
+    return node;
+  }
+  async transformResult({ result, queryId }: PluginTransformResultArgs) {
+    if (queryId === this.#first) await this.release();
+    return result;
+  }
+}
+
+/** Makes the `failAt`-th INSERT statement fail, as a lost database would. */
+class FailingInsert implements KyselyPlugin {
+  #inserts = 0;
+  constructor(private readonly failAt: number) {}
+  transformQuery({ node }: PluginTransformQueryArgs) {
+    if (InsertQueryNode.is(node) && ++this.#inserts === this.failAt)
+      throw new Error('the database refused the second batch');
+    return node;
+  }
+  async transformResult({ result }: PluginTransformResultArgs) {
     return result;
   }
 }
@@ -319,6 +359,154 @@ describe(`members:import on ${databaseLabel}`, () => {
     assert.deepEqual(run.rejections, [
       { line: 2, reason: 'contains bytes that are not UTF-8 (save the file as UTF-8)' },
     ]);
+  });
+
+  it('stores names and emails that need quoting in an array literal exactly as written', async () => {
+    const run = await importText(
+      db,
+      csv(
+        '2222222,900,NULL,null,"o,k""q""@example.org",,active',
+        '3333333,901,"Ana {María}","Pérez, \\Díaz\\",,,active',
+        '4444444,902,Luz  del   Mar,O"Brien,,,active',
+      ),
+      { clock },
+    );
+
+    assert.deepEqual(run.rejections, []);
+    assert.equal(run.counts.inserted, 3);
+    const nulls = await findMember(db, '2222222');
+    assert.deepEqual(
+      [nulls?.first_name, nulls?.last_name, nulls?.email],
+      ['NULL', 'null', 'o,k"q"@example.org'],
+    );
+    const braces = await findMember(db, '3333333');
+    assert.deepEqual([braces?.first_name, braces?.last_name], ['Ana {María}', 'Pérez, \\Díaz\\']);
+    const spaces = await findMember(db, '4444444');
+    assert.deepEqual([spaces?.first_name, spaces?.last_name], ['Luz  del   Mar', 'O"Brien']);
+  });
+
+  it('gets back from the database every string sent in a batch column', async () => {
+    const cell = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom('NULL', 'null', ' x ', '"', '\\', '{', '}', ',', '', 'a b', '\u00a0'),
+      fc.string({ unit: 'grapheme' }).filter((text) => !text.includes('\u0000')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(cell, { maxLength: 20 }), async (values) => {
+        const result = await sql<{ values: (string | null)[] }>`
+          select ${textArrayLiteral(values)}::text[] as values`.execute(db);
+        assert.deepEqual(result.rows[0]?.values, values);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('gives a member number on two lines of one batch to its holder, whichever line comes first', async () => {
+    await createMember(db, { document: '1111111', memberNumber: '900', firstName: 'Ana' });
+
+    const run = await importText(
+      db,
+      csv('2222222,900,Bruno,Gómez,,,active', '1111111,900,Ana,Pérez,,,active'),
+      { clock },
+    );
+
+    assert.deepEqual(run.rejections, [
+      {
+        line: 2,
+        reason: 'member_number 900 already belongs to the member with document 1111111',
+      },
+    ]);
+    assert.deepEqual(run.counts, { rows: 2, inserted: 0, updated: 1, unchanged: 0, rejected: 1 });
+  });
+
+  it('refuses a member number its holder gives up further down the same batch', async () => {
+    await createMember(db, { document: '1111111', memberNumber: '900' });
+
+    const run = await importText(
+      db,
+      csv('2222222,900,Bruno,Gómez,,,active', '1111111,901,Ana,Pérez,,,active'),
+      { clock },
+    );
+
+    assert.deepEqual(run.rejections, [
+      {
+        line: 2,
+        reason: 'member_number 900 already belongs to the member with document 1111111',
+      },
+    ]);
+    assert.equal((await findMember(db, '1111111'))?.member_number, '901');
+    assert.equal(await findMember(db, '2222222'), undefined);
+  });
+
+  it('reports each batch after the previous one, in line order, while the next is read', async () => {
+    const run = await importText(
+      db,
+      csv(
+        '2222222,900,Bruno,Gómez,,,active',
+        '3333333,901,Carla,Díaz,,,nope',
+        '4444444,902,Diego,Suárez,,,active',
+        '5555555,900,Elena,Ruiz,,,active',
+        '6666666,903,Fabio,Paz,,,active',
+        '2222222,904,Bruno,Otro,,,active',
+        '7777777,905,Gael,Sosa,,,active',
+      ),
+      { clock, batchSize: 2 },
+    );
+
+    assert.deepEqual(run.rejections, [
+      { line: 3, reason: 'status "nope" must be active or inactive' },
+      { line: 5, reason: 'member_number 900 is already used on line 2 of this file' },
+      { line: 7, reason: 'duplicate document in this file, first seen on line 2' },
+    ]);
+    assert.deepEqual(
+      run.progress.map(({ rows, inserted, rejected }) => [rows, inserted, rejected]),
+      [
+        [3, 2, 1],
+        [5, 3, 2],
+        [7, 4, 3],
+      ],
+    );
+    assert.deepEqual(run.counts, { rows: 7, inserted: 4, updated: 0, unchanged: 0, rejected: 3 });
+  });
+
+  // The held batch waits for an event: a bug here must fail the test, not hang the run.
+  it('commits and reports the batch being written before stopping at broken CSV further down', {
+    timeout: 30_000,
+  }, async () => {
+    // The broken line arrives while the first batch is being written, and
+    // that batch is held until the broken line has stopped the reading.
+    const source = new PassThrough();
+    const readingStopped = new Promise((stopped) => source.once('close', stopped));
+    const brokenLineArrives = new HoldFirstInsert(
+      () => source.end('3333333,901,"Carla"x,Díaz,,,active\n'),
+      () => readingStopped,
+    );
+    source.write(csv(...goodLines(3)));
+    const progress: ImportCounts[] = [];
+
+    await assert.rejects(
+      importMembers(db.withPlugin(brokenLineArrives), source, {
+        clock,
+        batchSize: 2,
+        onProgress: (counts) => progress.push(counts),
+      }),
+      (error: unknown) => error instanceof ImportError && /on line 5:/.test(error.message),
+    );
+    assert.deepEqual(
+      progress.map((p) => p.inserted),
+      [2],
+    );
+    assert.equal(await countMembers(db), 2);
+  });
+
+  it('stops at a database failure, keeping the batches committed before it', async () => {
+    const failing = new FailingInsert(2);
+
+    await assert.rejects(
+      importText(db.withPlugin(failing), csv(...goodLines(7)), { clock, batchSize: 2 }),
+      /the database refused the second batch/,
+    );
+    assert.equal(await countMembers(db), 2);
   });
 
   describe('leading zeros (ADR 018)', () => {
