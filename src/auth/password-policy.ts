@@ -4,7 +4,7 @@
 // rules). Both refuse common passwords, words of the provider and the
 // service (PASSWORD_SERVICE_WORDS), and the member's own document or member
 // number. See docs/decisions/007-password-policy.md.
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { DEFAULT_PASSWORD_SERVICE_WORDS } from '../config.ts';
 import { errors, manual as manualTexts, text } from '../messages/es.ts';
 
@@ -49,10 +49,15 @@ export function createPasswordPolicy(
     }
     return CONTROL.test(password) ? errors.PASSWORD_PRINTABLE : null;
   };
-  const blocklist = loadBlocklist((candidate) => {
-    const length = [...candidate].length;
-    return length >= minLength && length <= maxLength && composition(candidate) === null;
-  });
+  // Built at the first check: logins never need it (docs/decisions/020-server-memory.md).
+  let blocklist: Set<string> | undefined;
+  const isCommon = (lowered: string) => {
+    blocklist ??= loadBlocklist((candidate) => {
+      const length = [...candidate].length;
+      return length >= minLength && length <= maxLength && composition(candidate) === null;
+    });
+    return blocklist.has(lowered);
+  };
 
   return {
     name,
@@ -72,7 +77,7 @@ export function createPasswordPolicy(
         if (problem) fields.password = problem;
         else if (context.some((word) => isPersonal(lowered, word.toLowerCase())))
           fields.password = errors.PASSWORD_IS_PERSONAL;
-        else if (blocklist.has(lowered)) fields.password = errors.PASSWORD_COMMON;
+        else if (isCommon(lowered)) fields.password = errors.PASSWORD_COMMON;
         else if (service.some((word) => folded.includes(word)))
           fields.password = errors.PASSWORD_IS_SERVICE_WORD;
       }
@@ -95,11 +100,19 @@ function isPersonal(password: string, word: string): boolean {
   return word.length >= 4 ? password.includes(word) : password === word;
 }
 
+const requireCommonJs = createRequire(import.meta.url);
+
 /**
  * zxcvbn-ts's list of ~49,000 common passwords (a maintained package), kept
- * to the ones the policy would otherwise accept, lowercased.
+ * to the ones the policy would otherwise accept, lowercased. The package is
+ * loaded here, at the first password check (≈ 20–40 ms, once), not with the
+ * server: its lists cost ~6 MB that a server only logging members in never
+ * uses. `require` keeps check() synchronous.
  */
 function loadBlocklist(acceptable: (candidate: string) => boolean): Set<string> {
+  const { dictionary } = requireCommonJs(
+    '@zxcvbn-ts/language-common',
+  ) as typeof import('@zxcvbn-ts/language-common');
   const set = new Set<string>();
   for (const word of dictionary['passwords-common']) {
     if (acceptable(word)) set.add(word.toLowerCase());

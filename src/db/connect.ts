@@ -14,7 +14,6 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
-import { KyselyPGlite } from 'kysely-pglite';
 import pg from 'pg';
 import type { Schema } from './schema.ts';
 
@@ -40,9 +39,9 @@ export async function connectDatabase(
     unlock = lockDataDir(target.dir);
   }
   try {
-    const { dialect } = await KyselyPGlite.create(
-      target.dir ? join(target.dir, 'pglite') : undefined,
-    );
+    // Imported here, not above: a server on PostgreSQL never loads PGlite.
+    const { openPGlite } = await import('./pglite.ts');
+    const dialect = await openPGlite(target.dir ? join(target.dir, 'pglite') : undefined);
     return new Kysely<Schema>({ dialect: serialized(dialect, unlock) });
   } catch (error) {
     unlock();
@@ -92,8 +91,8 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * PGlite is one connection. kysely-pglite hands the same connection to every
- * caller, so two concurrent transactions would interleave their statements.
+ * PGlite is one connection. Its driver (pglite.ts) hands the same connection
+ * to every caller, so two concurrent transactions would interleave their statements.
  * This wrapper lends the connection to one caller at a time (a transaction
  * keeps it until commit or rollback), which gives PGlite the isolation a
  * connection pool gives PostgreSQL.
@@ -108,7 +107,7 @@ function serialized(inner: Dialect, onDestroy: () => void): Dialect {
 }
 
 /**
- * kysely-pglite passes PGlite's result through as is; Kysely reads the count
+ * The PGlite driver passes PGlite's result through as is; Kysely reads the count
  * of changed rows from `numAffectedRows`, PGlite calls it `affectedRows`.
  */
 function withAffectedRows(connection: DatabaseConnection): DatabaseConnection {
