@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { DEFAULT_HASH_PARAMETERS, PasswordHasher } from '../../src/auth/passwords.ts';
+import {
+  DEFAULT_HASH_PARAMETERS,
+  defaultHashConcurrency,
+  PasswordHasher,
+} from '../../src/auth/passwords.ts';
 import { FAST_HASHER } from '../helper.ts';
 
 describe('passwords', () => {
@@ -89,5 +94,13 @@ describe('passwords', () => {
   it('spends a verification for a missing hash and answers false', async () => {
     assert.equal(await FAST_HASHER.verifyNothing('clave2026'), false);
     assert.equal(await FAST_HASHER.verifyNothing('autogestion-dummy-password'), false);
+  });
+
+  it('runs one hash more than the cores at once, never the whole libuv pool', async () => {
+    const cores = availableParallelism();
+    assert.equal(defaultHashConcurrency({}), Math.min(cores + 1, 3));
+    assert.equal(defaultHashConcurrency({ UV_THREADPOOL_SIZE: '64' }), Math.min(cores + 1, 63));
+    assert.equal(defaultHashConcurrency({ UV_THREADPOOL_SIZE: '1' }), 1);
+    assert.equal(defaultHashConcurrency({ UV_THREADPOOL_SIZE: 'many' }), Math.min(cores + 1, 3));
   });
 });
