@@ -96,7 +96,8 @@ const rate = (fallback: string) =>
     z
       .string()
       .regex(/^\d{1,7}\/\d{1,4}[smhd]$/, {
-        message: 'expected a count per window such as 100/15m (units s, m, h, d)',
+        message:
+          'expected a count (1 to 9999999) per window (up to 4 digits and a unit s, m, h or d) such as 100/15m',
       })
       .default(fallback)
       .transform((value) => {

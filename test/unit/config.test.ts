@@ -156,6 +156,15 @@ describe('configuration', () => {
       });
     }
 
+    it('says how large a rate may be when it is too large', () => {
+      const line = assertRefused(
+        { LOGIN_FAILURES_PER_ADDRESS: '100000000/1m' },
+        'LOGIN_FAILURES_PER_ADDRESS',
+      );
+      assert.match(line, /1 to 9999999/);
+      assert.match(line, /up to 4 digits/);
+    });
+
     it('lists every bad variable at once, in English, one per line', () => {
       const problems = problemsOf({ PORT: 'abc', CAPTCHA_PROVIDER: 'foo' });
       assert.equal(problems.length, 2);
