@@ -20,21 +20,17 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hash } from '@node-rs/argon2';
 import { DEFAULT_HASH_PARAMETERS } from '../src/auth/passwords.ts';
 import { connectDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { postJson, runLoad } from './lib/load.ts';
-import { freePort } from './lib/ports.ts';
 import { startPostgres } from './lib/postgres.ts';
-import { type RunningServer, startServer } from './lib/server.ts';
+import type { RunningServer } from './lib/server.ts';
+import { startOurs, startPeer } from './lib/servers.ts';
 import { SmtpSink } from './lib/smtp-sink.ts';
 import { seedUsers } from './peers/better-auth/seed.mjs';
 import { benchMember } from './registry.ts';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PEER = join(ROOT, 'bench', 'peers', 'better-auth');
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -51,10 +47,6 @@ const CONNECTIONS = 16;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function baseEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn' };
-}
-
 /** --env NAME=value (repeatable): more of our server's environment. */
 function extraEnv(): Record<string, string> {
   const env: Record<string, string> = {};
@@ -69,32 +61,10 @@ function extraEnv(): Record<string, string> {
   return env;
 }
 
-/** As bench/run.ts's startOurs, optionally profiled. */
-async function startOurs(env: Record<string, string>): Promise<RunningServer> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+/** Our server as bench/run.ts starts it, with --env additions, optionally profiled. */
+function startProfiled(env: Record<string, string>): Promise<RunningServer> {
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  return startServer({
-    command: [process.execPath, ...profile, '--import', 'tsx', join(ROOT, 'src', 'server.ts')],
-    cwd: ROOT,
-    url,
-    readyPath: '/readyz',
-    env: {
-      ...baseEnv(),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: url,
-      CAPTCHA_PROVIDER: 'none',
-      LOGIN_FREE_FAILURES: '100',
-      LOGIN_FAILURES_PER_ADDRESS: '9999999/1m',
-      LOGIN_FAILURES_GLOBAL: '9999999/1m',
-      PASSWORD_REQUESTS_PER_ADDRESS: '9999999/1m',
-      MESSAGES_PER_MEMBER_PER_HOUR: '1000',
-      BACKGROUND_QUEUE_LIMIT: '1000000',
-      ...env,
-      ...extraEnv(),
-    },
-  });
+  return startOurs({ LOG_LEVEL: 'warn', ...env, ...extraEnv() }, profile);
 }
 
 async function measure(
@@ -151,25 +121,13 @@ async function main(): Promise<void> {
         encoding: 'utf8',
       }).trim();
 
-    const ours = await startOurs({
+    const ours = await startProfiled({
       DATABASE_URL: pg.urlOf('autogestion'),
       SMTP_URL: `smtp://127.0.0.1:${sink.port}${option('smtp-query', '') ? `?${option('smtp-query', '')}` : ''}`,
     });
     let peer: RunningServer | undefined;
     if (PEER_TOO) {
-      const port = await freePort();
-      peer = await startServer({
-        command: [process.execPath, join(PEER, 'server.mjs')],
-        cwd: PEER,
-        url: `http://127.0.0.1:${port}`,
-        readyPath: '/bench/stats',
-        env: {
-          ...baseEnv(),
-          PORT: String(port),
-          DATABASE_URL: pg.urlOf('better_auth'),
-          SMTP_PORT: String(sink.port),
-        },
-      });
+      peer = await startPeer(pg.urlOf('better_auth'), sink.port);
       const passwordHash = await hash('Clave-bench', { algorithm: 2, ...DEFAULT_HASH_PARAMETERS });
       await seedUsers(
         pg.urlOf('better_auth'),

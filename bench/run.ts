@@ -8,22 +8,19 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { hash } from '@node-rs/argon2';
 import { sql } from 'kysely';
 import { DEFAULT_HASH_PARAMETERS } from '../src/auth/passwords.ts';
 import { connectDatabase } from '../src/db/connect.ts';
 import { type HashOnlyResult, poolSize, runHashOnly } from './lib/hash-only.ts';
 import { type LoadResult, postJson, runLoad } from './lib/load.ts';
-import { freePort } from './lib/ports.ts';
 import { startPostgres, type ThrowawayPostgres } from './lib/postgres.ts';
-import { type RunningServer, startServer } from './lib/server.ts';
+import type { RunningServer } from './lib/server.ts';
+import { baseEnv, PEER, ROOT, startOurs, startPeer } from './lib/servers.ts';
 import { SmtpSink } from './lib/smtp-sink.ts';
 import { benchMember, writeRegistryCsv } from './registry.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PEER = join(ROOT, 'bench', 'peers', 'better-auth');
 const QUICK = process.argv.includes('--quick');
 
 /** How long and how hard each scenario runs; --quick only proves that every one works. */
@@ -266,53 +263,6 @@ async function setPasswords(
   } finally {
     await db.destroy();
   }
-}
-
-/** The servers log as they would in production (LOG_LEVEL unset: info, one line a request). */
-function baseEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
-}
-
-/** Our server with the CAPTCHA off and every limit raised so that none fires (the issue's setup). */
-async function startOurs(env: Record<string, string>): Promise<RunningServer> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  return startServer({
-    command: [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'server.ts')],
-    cwd: ROOT,
-    url,
-    readyPath: '/readyz',
-    env: {
-      ...baseEnv(),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: url,
-      CAPTCHA_PROVIDER: 'none',
-      LOGIN_FREE_FAILURES: '100',
-      LOGIN_FAILURES_PER_ADDRESS: '9999999/1m',
-      LOGIN_FAILURES_GLOBAL: '9999999/1m',
-      PASSWORD_REQUESTS_PER_ADDRESS: '9999999/1m',
-      MESSAGES_PER_MEMBER_PER_HOUR: '1000',
-      BACKGROUND_QUEUE_LIMIT: '1000000',
-      ...env,
-    },
-  });
-}
-
-async function startPeer(databaseUrl: string, smtpPort: number): Promise<RunningServer> {
-  const port = await freePort();
-  return startServer({
-    command: [process.execPath, join(PEER, 'server.mjs')],
-    cwd: PEER,
-    url: `http://127.0.0.1:${port}`,
-    readyPath: '/bench/stats',
-    env: {
-      ...baseEnv(),
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      SMTP_PORT: String(smtpPort),
-    },
-  });
 }
 
 function roundRobin<T>(items: readonly T[]): () => T {
