@@ -34,19 +34,24 @@ export interface NewSecret {
 export async function storeSecret(db: Database, secret: NewSecret): Promise<string> {
   const row = await db
     .insertInto('one_time_secrets')
-    .values({
-      member_id: secret.memberId,
-      kind: secret.kind,
-      purpose: secret.purpose,
-      secret_hash: secret.secretHash,
-      created_at: secret.now,
-      expires_at: addMinutes(secret.now, secret.minutes),
-      known_device: secret.knownDevice ?? false,
-      payload: secret.payload ?? null,
-    })
+    .values(secretRow(secret))
     .returning('id')
     .executeTakeFirstOrThrow();
   return String(row.id);
+}
+
+/** The row stored for a secret (its hash only), alone or in a batch. */
+function secretRow(secret: NewSecret) {
+  return {
+    member_id: secret.memberId,
+    kind: secret.kind,
+    purpose: secret.purpose,
+    secret_hash: secret.secretHash,
+    created_at: secret.now,
+    expires_at: addMinutes(secret.now, secret.minutes),
+    known_device: secret.knownDevice ?? false,
+    payload: secret.payload ?? null,
+  };
 }
 
 export interface RetireScope {
@@ -123,17 +128,7 @@ export function storeSecretsQuery(db: Database, secrets: readonly NewSecretOfBat
   return db
     .insertInto('one_time_secrets')
     .values(
-      secrets.map((secret) => ({
-        member_id: secret.memberId,
-        kind: secret.kind,
-        purpose: secret.purpose,
-        secret_hash: secret.secretHash,
-        created_at: secret.now,
-        expires_at: addMinutes(secret.now, secret.minutes),
-        known_device: secret.knownDevice ?? false,
-        payload: secret.payload ?? null,
-        used_at: secret.usedAt ?? null,
-      })),
+      secrets.map((secret) => ({ ...secretRow(secret), used_at: secret.usedAt ?? null })),
     )
     .returning(['id', 'secret_hash']);
 }
