@@ -127,9 +127,7 @@ export interface NewSecretOfBatch extends NewSecret {
 export function storeSecretsQuery(db: Database, secrets: readonly NewSecretOfBatch[]) {
   return db
     .insertInto('one_time_secrets')
-    .values(
-      secrets.map((secret) => ({ ...secretRow(secret), used_at: secret.usedAt ?? null })),
-    )
+    .values(secrets.map((secret) => ({ ...secretRow(secret), used_at: secret.usedAt ?? null })))
     .returning(['id', 'secret_hash']);
 }
 
