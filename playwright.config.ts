@@ -6,11 +6,13 @@
 // SMS gateway whose HTTP side lets the tests read what arrived. Chromium
 // comes from Debian.
 import { defineConfig } from '@playwright/test';
+import { BRAND_ENV, BRAND_PORT } from './test/e2e/brand-settings.ts';
 import { MAIL_CATCHER_HTTP_PORT, MAIL_CATCHER_SMTP_PORT } from './test/e2e/inbox.ts';
 
 const PORT = 3917;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 const DATA_DIR = '.tmp/e2e-data';
+const BRAND_DATA_DIR = '.tmp/e2e-brand-data';
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -60,50 +62,9 @@ export default defineConfig({
     },
   ],
   webServer: [
-    {
-      // A fresh embedded database each run: the journeys' members are
-      // imported first (the embedded database serves one process at a time),
-      // then the server starts and creates the demo member.
-      command: `rm -rf ${DATA_DIR} && node --import tsx test/e2e/seed.ts && node --import tsx src/server.ts`,
-      url: `${BASE_URL}/readyz`,
-      reuseExistingServer: false,
-      timeout: 120_000,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      env: {
-        PORT: String(PORT),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: BASE_URL,
-        DATA_DIR,
-        LOG_LEVEL: 'warn',
-        // The defaults a newcomer gets, whatever the calling shell exports
-        // (embedded database, demo member, the real ALTCHA widget, the
-        // manual's password policy, SPEC §3's limits), except that email and
-        // SMS go out for real, to the mail catcher; with both set, the dev
-        // mailbox is off by default.
-        NODE_ENV: 'development',
-        DATABASE_URL: '',
-        SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_SMTP_PORT}`,
-        SMS_WEBHOOK_URL: `http://127.0.0.1:${MAIL_CATCHER_HTTP_PORT}/sms`,
-        MAIL_FROM: '',
-        DEV_MAILBOX: '',
-        APP_SECRET: '',
-        DEMO_MEMBER: 'true',
-        CAPTCHA_PROVIDER: 'altcha',
-        ALTCHA_COST: '',
-        PASSWORD_POLICY: '',
-        TRUSTED_PROXIES: '',
-        LOGIN_FREE_FAILURES: '',
-        LOGIN_WAIT_FIRST_SECONDS: '',
-        LOGIN_WAIT_MAX_SECONDS: '',
-        LOGIN_FAILURES_PER_ADDRESS: '',
-        PASSWORD_REQUESTS_PER_ADDRESS: '',
-        MESSAGES_PER_MEMBER_PER_HOUR: '',
-        SMS_PER_NUMBER_PER_HOUR: '',
-        SMS_PER_NUMBER_PER_DAY: '',
-        SMS_HOURLY_BUDGET: '',
-      },
-    },
+    portal(PORT, DATA_DIR, {}),
+    // The same product for another provider: the brand journeys (brand.spec.ts).
+    portal(BRAND_PORT, BRAND_DATA_DIR, BRAND_ENV),
     {
       command: 'node --import tsx test/support/mail-catcher.ts',
       url: `http://127.0.0.1:${MAIL_CATCHER_HTTP_PORT}/healthz`,
@@ -118,3 +79,57 @@ export default defineConfig({
     },
   ],
 });
+
+/** One portal: a fresh embedded database with the journeys' members, then the server. */
+function portal(port: number, dataDir: string, brand: Record<string, string>) {
+  return {
+    // A fresh embedded database each run: the journeys' members are
+    // imported first (the embedded database serves one process at a time),
+    // then the server starts and creates the demo member.
+    command: `rm -rf ${dataDir} && node --import tsx test/e2e/seed.ts && node --import tsx src/server.ts`,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      // The defaults a newcomer gets, whatever the calling shell exports
+      // (embedded database, demo member, the real ALTCHA widget, the
+      // manual's password policy, SPEC §3's limits), except that email and
+      // SMS go out for real, to the mail catcher; with both set, the dev
+      // mailbox is off by default.
+      NODE_ENV: 'development',
+      DATABASE_URL: '',
+      SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_SMTP_PORT}`,
+      SMS_WEBHOOK_URL: `http://127.0.0.1:${MAIL_CATCHER_HTTP_PORT}/sms`,
+      MAIL_FROM: '',
+      DEV_MAILBOX: '',
+      APP_SECRET: '',
+      DEMO_MEMBER: 'true',
+      CAPTCHA_PROVIDER: 'altcha',
+      ALTCHA_COST: '',
+      PASSWORD_POLICY: '',
+      TRUSTED_PROXIES: '',
+      LOGIN_FREE_FAILURES: '',
+      LOGIN_WAIT_FIRST_SECONDS: '',
+      LOGIN_WAIT_MAX_SECONDS: '',
+      LOGIN_FAILURES_PER_ADDRESS: '',
+      PASSWORD_REQUESTS_PER_ADDRESS: '',
+      MESSAGES_PER_MEMBER_PER_HOUR: '',
+      SMS_PER_NUMBER_PER_HOUR: '',
+      SMS_PER_NUMBER_PER_DAY: '',
+      SMS_HOURLY_BUDGET: '',
+      BRAND_NAME: '',
+      BRAND_SHORT_NAME: '',
+      BRAND_LOGO: '',
+      BRAND_PRIMARY_COLOR: '',
+      BRAND_CALL_CENTER: '',
+      ...brand,
+    },
+  };
+}

@@ -42,3 +42,12 @@ for (const widget of document.querySelectorAll('altcha-widget')) {
 // Take the member to the first problem of a re-rendered form.
 const summary = document.getElementById('errores');
 if (summary) summary.focus();
+
+// Installed as an app, the portal shows its offline page when the network is
+// gone (public/sw.js). Registered once the page has loaded, so it never
+// competes with what the member came for.
+if ('serviceWorker' in navigator) {
+  addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js').catch(() => {});
+  });
+}

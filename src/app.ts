@@ -10,6 +10,7 @@
 //             and the not-found page for every address no other area has.
 //   /healthz, /readyz, /metrics  operations (src/routes/ops.ts): neither pages
 //             nor API, no CSRF, each address a small context of its own.
+import fastifyCompress from '@fastify/compress';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
@@ -26,6 +27,7 @@ import { apiPlugin } from './routes/api.ts';
 import { registerAssets } from './routes/assets.ts';
 import { registerOps } from './routes/ops.ts';
 import { pagesPlugin } from './routes/pages.ts';
+import { loadSite, SERVICE_WORKER_PATH } from './site/site.ts';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -62,8 +64,10 @@ export async function buildApp(
   const background = given.background ?? createBackground(log, config.backgroundQueueLimit);
   const metrics =
     given.metrics ?? createMetrics({ db: given.db, clock: given.clock, limits: config.limits });
+  const site = given.site ?? (await loadSite(config.brand));
   const completed = {
     ...given,
+    site,
     log,
     background,
     metrics,
@@ -100,6 +104,16 @@ export async function buildApp(
     referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
   });
+  // Pages and API answers compressed as they go out (brotli, else gzip) once
+  // over 1 KB; the files under /assets/ were compressed at start and say so
+  // (content-encoding), which this plugin leaves alone. Request bodies are
+  // never decompressed (ADR 022).
+  await app.register(fastifyCompress, {
+    globalCompression: true,
+    globalDecompression: false,
+    encodings: ['br', 'gzip'],
+    threshold: 1024,
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   await app.register(fastifySwagger, {
@@ -132,7 +146,9 @@ export async function buildApp(
     );
   });
   app.addHook('onSend', async (request, reply) => {
-    if (!request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store');
+    // Pages and API answers are never stored; the files set their own (routes/assets.ts).
+    if (!request.url.startsWith('/assets/') && request.url !== SERVICE_WORKER_PATH)
+      reply.header('cache-control', 'no-store');
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
   });
 
@@ -147,7 +163,7 @@ export async function buildApp(
     deps.db,
     config.management ? null : { metrics, mayRead: metricsAccess(config) },
   );
-  await registerAssets(app);
+  await registerAssets(app, site);
   await app.register(pagesPlugin, { prefix: '', deps });
   await app.register(apiPlugin, { prefix: '/api/', deps });
 

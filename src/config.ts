@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_BACKGROUND_QUEUE_LIMIT } from './flows/background.ts';
+import { type Brand, brandFromEnv } from './site/brand.ts';
 
 export const CAPTCHA_PROVIDERS = ['altcha', 'recaptcha', 'hcaptcha', 'turnstile', 'none'] as const;
 export type CaptchaProviderName = (typeof CAPTCHA_PROVIDERS)[number];
@@ -155,7 +156,7 @@ const schema = z.object({
       .regex(/^(?:[^<>]*<[^<>\s]+@[^<>\s]+>|[^<>\s]+@[^<>\s]+)$/, {
         message: 'expected an address such as "Autogestión <no-reply@example.org>"',
       })
-      .default('Autogestión <no-reply@localhost>'),
+      .optional(),
   ),
   SMS_WEBHOOK_URL: url(['http:', 'https:'], 'an http:// or https:// address of the SMS gateway'),
   CAPTCHA_PROVIDER: z.preprocess(
@@ -183,7 +184,6 @@ const schema = z.object({
     emptyToUndefined,
     z
       .string()
-      .default(DEFAULT_PASSWORD_SERVICE_WORDS.join(','))
       .transform((value) =>
         value
           .split(',')
@@ -192,7 +192,8 @@ const schema = z.object({
       )
       .refine((words) => words.every((word) => word.length >= 4 && word.length <= 40), {
         message: 'expected comma-separated words of 4 to 40 characters',
-      }),
+      })
+      .optional(),
   ),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
@@ -203,6 +204,12 @@ const schema = z.object({
       .default('info'),
   ),
   METRICS_TOKEN: optionalString,
+  // Checked together by brandFromEnv (src/site/brand.ts), after the schema.
+  BRAND_NAME: optionalString,
+  BRAND_SHORT_NAME: optionalString,
+  BRAND_LOGO: optionalString,
+  BRAND_PRIMARY_COLOR: optionalString,
+  BRAND_CALL_CENTER: optionalString,
   MANAGEMENT_PORT: z.preprocess(
     emptyToUndefined,
     z
@@ -266,6 +273,8 @@ export interface Config {
   readonly passwordPolicy: 'manual' | 'asvs';
   /** Words of the provider and the service no password may contain. */
   readonly passwordServiceWords: readonly string[];
+  /** BRAND_*: the provider's name, label, logo, colour and call centre. */
+  readonly brand: Brand;
   readonly logLevel: string;
   readonly metricsToken: string | undefined;
   /**
@@ -336,6 +345,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const production = v.NODE_ENV === 'production' || (!nodeEnvSet && https);
   const embedded = v.DATABASE_URL === undefined;
   const problems: string[] = [];
+  const brand = brandFromEnv(v, problems);
 
   const hostedCaptcha = ['recaptcha', 'hcaptcha', 'turnstile'].includes(v.CAPTCHA_PROVIDER);
   if (hostedCaptcha && (!v.CAPTCHA_SITE_KEY || !v.CAPTCHA_SECRET)) {
@@ -396,7 +406,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : ({ kind: 'postgres', url: v.DATABASE_URL as string } as const),
     dataDir: v.DATA_DIR,
     smtpUrl: v.SMTP_URL,
-    mailFrom: v.MAIL_FROM,
+    // The sender's display name is the brand's unless MAIL_FROM says otherwise.
+    mailFrom: v.MAIL_FROM ?? `${brand.name.replace(/["\\<>]/g, '')} <no-reply@localhost>`,
     smsWebhookUrl: v.SMS_WEBHOOK_URL,
     captcha: Object.freeze({
       provider: v.CAPTCHA_PROVIDER,
@@ -409,7 +420,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: Object.freeze(v.TRUSTED_PROXIES ?? []),
     session: Object.freeze({ idleMinutes: v.SESSION_IDLE_MINUTES, maxHours: v.SESSION_MAX_HOURS }),
     passwordPolicy: v.PASSWORD_POLICY,
-    passwordServiceWords: Object.freeze(v.PASSWORD_SERVICE_WORDS),
+    // The brand's words join the defaults; a list that is set is taken as it is.
+    passwordServiceWords: Object.freeze(
+      v.PASSWORD_SERVICE_WORDS ?? [...new Set([...DEFAULT_PASSWORD_SERVICE_WORDS, ...brand.words])],
+    ),
+    brand,
     logLevel: v.LOG_LEVEL,
     metricsToken: v.METRICS_TOKEN,
     management:

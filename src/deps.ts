@@ -12,6 +12,7 @@ import type { FlowDeps } from './flows/context.ts';
 import type { AlertLog } from './flows/log.ts';
 import type { MessageLimits } from './flows/recovery/state.ts';
 import type { Metrics } from './ops/metrics.ts';
+import type { Site } from './site/site.ts';
 
 export type { AlertLog } from './flows/log.ts';
 
@@ -32,6 +33,8 @@ export interface AppDeps {
   background?: Background;
   /** Prometheus metrics (buildApp creates them without process metrics). */
   metrics?: Metrics;
+  /** The browser's files and the brand (buildApp loads them from config.brand). */
+  site?: Site;
 }
 
 /** The parts as buildApp completed them, built once per app; routes read these. */
@@ -40,6 +43,7 @@ export interface AppParts extends AppDeps {
   background: Background;
   metrics: Metrics;
   courier: { wake(): void };
+  site: Site;
   /** What flows receive. */
   flow: FlowDeps;
 }
@@ -64,6 +68,7 @@ export function createFlowDeps(parts: Omit<AppParts, 'flow'>): FlowDeps {
     log: parts.log,
     background: parts.background,
     publicUrl: config.publicUrl,
+    brand: config.brand,
     courier: parts.courier,
   };
 }

@@ -11,6 +11,7 @@ import { clearLoginFailures } from '../auth/throttle.ts';
 import { enqueueMessage } from '../courier/outbox.ts';
 import { passwordChangedEmail } from '../courier/templates/password-changed.ts';
 import type { Database, Member } from '../db/schema.ts';
+import type { Brand } from '../site/brand.ts';
 
 export interface PasswordChange {
   member: Pick<Member, 'id' | 'document' | 'email'>;
@@ -25,7 +26,7 @@ export interface PasswordChange {
 
 export async function applyPasswordChange(
   trx: Database,
-  parts: { clock: Clock; secret: string },
+  parts: { clock: Clock; secret: string; brand: Brand },
   change: PasswordChange,
 ): Promise<void> {
   const { member, now } = change;
@@ -51,7 +52,7 @@ export async function applyPasswordChange(
         channel: 'email',
         to: member.email,
         template: 'password-changed',
-        content: passwordChangedEmail({ at: now, via: change.via }),
+        content: passwordChangedEmail({ brand: parts.brand, at: now, via: change.via }),
       },
       member.id,
     );

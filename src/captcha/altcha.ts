@@ -27,16 +27,10 @@ export interface AltchaOptions {
 export class AltchaCaptcha implements Captcha {
   readonly provider = 'altcha';
   readonly widget = {
-    // The "external" build: no inline styles and no blob workers, so the
-    // Content-Security-Policy needs neither 'unsafe-inline' nor blob:. Then
-    // its PBKDF2 worker, and its Spanish (es-419, and ours in "usted").
-    scripts: [
-      { src: '/assets/altcha/altcha.min.js', module: true },
-      { src: '/assets/altcha-workers.js', module: true },
-      { src: '/assets/altcha/es-419.js', module: true },
-      { src: '/assets/altcha-es-uy.js', module: true },
-    ],
-    styles: ['/assets/altcha/altcha.css'],
+    // The widget's files are the site's (src/site/site.ts): its "external"
+    // build, which needs neither 'unsafe-inline' nor blob: in the CSP.
+    scripts: [],
+    selfHosted: true,
     fieldName: 'altcha',
     cspOrigins: [],
   };

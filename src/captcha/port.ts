@@ -10,12 +10,15 @@ export interface CaptchaCheck {
 export type CaptchaVerdict = 'ok' | 'missing' | 'failed';
 
 export interface CaptchaWidget {
-  /** Script URLs the page must load (module scripts for ALTCHA). */
+  /** Script URLs of a hosted provider the page must load. */
   scripts: { src: string; module: boolean }[];
+  /**
+   * ALTCHA: the page links the site's own CAPTCHA script and stylesheet
+   * (the widget, its worker and its Spanish in one file: src/site/site.ts).
+   */
+  selfHosted?: boolean;
   /** Name of the form field the widget fills in. */
   fieldName: string;
-  /** Stylesheets of our own origin the page must link (ALTCHA's, kept out of inline styles). */
-  styles?: string[];
   /** Origins the Content-Security-Policy must allow for scripts, frames and requests. */
   cspOrigins: string[];
 }

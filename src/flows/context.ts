@@ -1,5 +1,6 @@
 // What every flow step receives besides its input: where the request came
 // from, and the parts it may touch (database, clock, secrets, CAPTCHA).
+
 import type { Clock } from '../auth/clock.ts';
 import type { PasswordPolicy } from '../auth/password-policy.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
@@ -7,6 +8,7 @@ import type { SessionPolicy } from '../auth/sessions.ts';
 import type { Captcha } from '../captcha/port.ts';
 import type { Config } from '../config.ts';
 import type { Database, Member } from '../db/schema.ts';
+import type { Brand } from '../site/brand.ts';
 import type { Background } from './background.ts';
 import type { AlertLog } from './log.ts';
 import type { MessageLimits } from './recovery/state.ts';
@@ -23,6 +25,8 @@ export interface FlowDeps {
   messageLimits: MessageLimits;
   /** PUBLIC_URL: the only base of links sent to members. */
   publicUrl: string;
+  /** BRAND_*: the provider's name, colour and call centre in emails and SMS. */
+  brand: Brand;
   /** Told after a message was committed to the outbox. */
   courier: { wake(): void };
   /** SPEC §3's limits (config.limits). */

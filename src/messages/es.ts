@@ -1,6 +1,18 @@
 // The Spanish catalogue: every text of the manual and every message a member
 // can see, by stable id. Texts in «manual» come verbatim from the provider's
-// user manual; keep their wording and accents.
+// user manual; keep their wording and accents. Texts that name the provider
+// or its call centre take them from the brand (BRAND_* settings), never
+// written here: the manual's "CALL CENTER 144" is callCenter('144').
+
+/** What the texts say of the provider: from the brand (src/site/brand.ts). */
+export interface BrandWords {
+  /** BRAND_NAME as written: "Autogestión". */
+  readonly name: string;
+  /** The name in the SMS alphabet (no accents): "Autogestion". */
+  readonly smsName: string;
+  /** BRAND_CALL_CENTER as members dial it: "144". */
+  readonly callCenter: string;
+}
 export const manual = {
   loginTitle: 'Bienvenido al Portal del Socio',
   loginHint: 'Ingresá con tu N° de documento sin barra, sin puntos ni dígito verificador.',
@@ -12,7 +24,8 @@ export const manual = {
   logIn: 'INICIAR SESIÓN',
   forgotPassword: '¿Olvidaste tu contraseña?',
   notRegistered: '¿No estás registrado?',
-  callCenter: 'CALL CENTER 144',
+  /** The help line: "CALL CENTER 144". */
+  callCenter: (callCenter: string) => `CALL CENTER ${callCenter}`,
   back: 'VOLVER',
   forgotTitle: '¿Olvidaste tu contraseña?',
   forgotInstruction:
@@ -41,10 +54,9 @@ export const manual = {
 
 export const text = {
   portalName: 'Portal del Socio',
-  brand: 'Autogestión',
   showPassword: 'Mostrar contraseña',
-  captchaNeedsJavascript:
-    'La verificación «No soy un robot» necesita JavaScript. Actívelo en su navegador para continuar, o llame al CALL CENTER 144.',
+  captchaNeedsJavascript: (b: BrandWords) =>
+    `La verificación «No soy un robot» necesita JavaScript. Actívelo en su navegador para continuar, o llame al CALL CENTER ${b.callCenter}.`,
   greeting: (firstName: string) => `Hola, ${firstName}`,
   memberNumber: 'N° de socio',
   document: 'Documento',
@@ -57,8 +69,8 @@ export const text = {
   notFoundTitle: 'Página no encontrada',
   notFoundBody: 'La dirección que abrió no existe o cambió.',
   serverErrorTitle: 'Algo salió mal',
-  serverErrorBody:
-    'No pudimos completar su pedido. Intente de nuevo en unos minutos; si el problema sigue, llame al CALL CENTER 144.',
+  serverErrorBody: (b: BrandWords) =>
+    `No pudimos completar su pedido. Intente de nuevo en unos minutos; si el problema sigue, llame al CALL CENTER ${b.callCenter}.`,
   goToLogin: 'Ir al inicio de sesión',
   openFormAgain: 'Abrir el formulario de nuevo',
   formRefusedTitle: 'Vuelva a abrir el formulario',
@@ -84,6 +96,13 @@ export const text = {
   /** The one answer to every password request, known document or not (API). */
   passwordRequestAccepted:
     'Si los datos corresponden a un socio, le enviamos el link o el código por el medio elegido.',
+  /** The offline page of the installed portal (src/views/pages/offline.ts). */
+  offlineTitle: 'Sin conexión',
+  offlineBody:
+    'No hay conexión a internet en este momento. Revise que tenga datos móviles o wifi y vuelva a intentar.',
+  /** Its parts, in order: the CALL CENTER link goes between them. */
+  offlineHelp: <T>(callCenter: T) => ['Si necesita ayuda, llame al ', callCenter, '.'],
+  offlineRetry: 'Volver a intentar',
   /** Follows a throttled error's message: "Espere 1 minuto…" / "Espere 15 minutos…". */
   waitMinutes: (minutes: number) =>
     `Espere ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'} y vuelva a intentar.`,
@@ -97,7 +116,7 @@ export const text = {
 export const mail = {
   /** The footer of every email. Its parts, in order: the CALL CENTER link goes between them. */
   questions: <T>(callCenter: T) => ['¿Dudas? Llame al ', callCenter, '.'],
-  signature: 'Atentamente, Autogestión',
+  signature: (b: BrandWords) => `Atentamente, ${b.name}`,
   passwordRequest: {
     subject: 'Solicitud nueva contraseña',
     greeting:
@@ -107,8 +126,8 @@ export const mail = {
     button: 'Cambiar mi contraseña',
     help: 'Clickear en el link y lo llevará a la pantalla de cambio de contraseña o copiar y pegar el link en un navegador.',
     validity: (minutes: number) => `El link vence en ${minutes} minutos y sirve una sola vez.`,
-    ignore:
-      'Si Usted no ha solicitado una nueva contraseña por favor no tome en cuenta este correo; su contraseña no cambiará. En caso que haya recibido varias notificaciones como ésta, por favor contáctese con Atención al Usuario al CALL CENTER 144.',
+    ignore: (b: BrandWords) =>
+      `Si Usted no ha solicitado una nueva contraseña por favor no tome en cuenta este correo; su contraseña no cambiará. En caso que haya recibido varias notificaciones como ésta, por favor contáctese con Atención al Usuario al CALL CENTER ${b.callCenter}.`,
   },
   passwordChanged: {
     subject: 'Su contraseña fue modificada',
@@ -126,12 +145,12 @@ export const mail = {
     viaOther: 'en el Portal del Socio',
     sessions: 'Por su seguridad, cerramos las sesiones que estaban abiertas.',
     ok: 'Si fue Usted, no necesita hacer nada más.',
-    notYou:
-      'Si no fue Usted, llame cuanto antes al CALL CENTER 144 o solicite una nueva contraseña con la opción «¿Olvidaste tu contraseña?».',
+    notYou: (b: BrandWords) =>
+      `Si no fue Usted, llame cuanto antes al CALL CENTER ${b.callCenter} o solicite una nueva contraseña con la opción «¿Olvidaste tu contraseña?».`,
   },
-  /** Under 160 characters, the code its only 6-digit run. */
-  smsCode: (code: string, minutes: number) =>
-    `Autogestion: su codigo es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
+  /** Under 160 characters with a 40-character name, the code its only 6-digit run. */
+  smsCode: (b: BrandWords, code: string, minutes: number) =>
+    `${b.smsName}: su codigo es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
   /** Sent TO THE NEW email a member asked to use (src/flows/settings). */
   contactLink: {
     subject: 'Confirme su nuevo email',
@@ -152,14 +171,15 @@ export const mail = {
       `${what} de su cuenta del Portal del Socio fue modificado el ${when} (hora de Uruguay).`,
     kinds: { email: 'El email', mobile: 'El número de celular' },
     ok: 'Si fue Usted, no necesita hacer nada más.',
-    notYou: 'Si no fue Usted, llame cuanto antes al CALL CENTER 144.',
+    notYou: (b: BrandWords) =>
+      `Si no fue Usted, llame cuanto antes al CALL CENTER ${b.callCenter}.`,
   },
   /** GSM-7, under 160 characters, the code its only 6-digit run: sent TO THE NEW mobile. */
-  smsContactCode: (code: string, minutes: number) =>
-    `Autogestion: su codigo para confirmar este celular es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
+  smsContactCode: (b: BrandWords, code: string, minutes: number) =>
+    `${b.smsName}: su codigo para confirmar este celular es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
   /** GSM-7: sent to the OLD mobile after a contact change was proven. */
-  smsContactChanged:
-    'Autogestion: los datos de contacto de su cuenta fueron modificados. Si no fue usted, llame al 144.',
+  smsContactChanged: (b: BrandWords) =>
+    `${b.smsName}: los datos de contacto de su cuenta fueron modificados. Si no fue usted, llame al ${b.callCenter}.`,
 } as const;
 
 /**

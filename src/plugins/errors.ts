@@ -179,6 +179,7 @@ export function sendErrorPage(
     .type('text/html; charset=utf-8')
     .send(
       errorPage(
+        request.server.parts.site,
         status === 404 ? 'not-found' : 'error',
         expected ? shown.message : undefined,
         status === 403 ? formPageFor(request.routeOptions?.url) : undefined,
@@ -192,9 +193,12 @@ export function sendApiNotFound(_request: FastifyRequest, reply: FastifyReply): 
 }
 
 /** The Spanish not-found page. */
-export function sendNotFoundPage(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function sendNotFoundPage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const error = new FlowError('NOT_FOUND');
-  return reply.code(statusOf(error)).type('text/html; charset=utf-8').send(errorPage('not-found'));
+  return reply
+    .code(statusOf(error))
+    .type('text/html; charset=utf-8')
+    .send(errorPage(request.server.parts.site, 'not-found'));
 }
 
 /** This context's errors and unknown addresses answer in the API's JSON shape. */

@@ -41,3 +41,8 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
 export function raw(value: string): Html {
   return new Html(value);
 }
+
+/** Spaces made non-breaking, so a line never breaks inside a phone number ("0800 1234"). */
+export function keepTogether(value: string): string {
+  return value.replaceAll(' ', '\u00a0');
+}

@@ -2,6 +2,7 @@
 import type { CaptchaAction } from '../captcha/hosted.ts';
 import type { Captcha } from '../captcha/port.ts';
 import { text } from '../messages/es.ts';
+import type { PageSite } from '../site/site.ts';
 import { type Html, html } from './html.ts';
 
 export type FieldMessages = Record<string, string>;
@@ -76,14 +77,6 @@ export function textField(o: TextFieldOptions): Html {
 </div>`;
 }
 
-/** What a page with captchaField() loads: the widget's scripts and styles. */
-export function captchaAssets(captcha: Captcha): {
-  scripts: { src: string; module: boolean }[];
-  styles: string[];
-} {
-  return { scripts: captcha.widget.scripts, styles: captcha.widget.styles ?? [] };
-}
-
 /**
  * The CAPTCHA ("No soy un robot") for the configured provider, and the notice
  * that it needs JavaScript: a plain paragraph (not <noscript>) that the
@@ -92,6 +85,7 @@ export function captchaAssets(captcha: Captcha): {
  * returns it in its answer and the server accepts only ours.
  */
 export function captchaField(
+  site: PageSite,
   captcha: Captcha,
   error: string | undefined,
   action: CaptchaAction,
@@ -113,6 +107,6 @@ export function captchaField(
   return html`<div class="field captcha${error ? ' field-invalid' : ''}" id="captcha">
   ${error ? html`<p class="field-error" id="captcha-error"><span aria-hidden="true">⚠ </span>${error}</p>` : ''}
   ${widget}
-  <p class="notice needs-js" data-needs-js>${text.captchaNeedsJavascript}</p>
+  <p class="notice needs-js" data-needs-js>${text.captchaNeedsJavascript(site.brand)}</p>
 </div>`;
 }

@@ -72,8 +72,8 @@ export async function expectNoAccessibilityViolations(page: Page): Promise<void>
 }
 
 /**
- * Looks at the page as a person would: nothing may be wider than the screen,
- * no placeholder may be cut off,
+ * Looks at the page as a person would: nothing may be wider than the screen
+ * (nor than a 320 px one), no placeholder may be cut off,
  * and a full-page screenshot goes to .tmp/screenshots/<project>-<name>.png.
  */
 export async function lookAt(page: Page, name: string): Promise<void> {
@@ -81,6 +81,16 @@ export async function lookAt(page: Page, name: string): Promise<void> {
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
   expect(overflow, 'the page is wider than the screen').toBeLessThanOrEqual(0);
+  // Reflow (WCAG 1.4.10): at 320 CSS px, the narrowest phone, nothing scrolls sideways either.
+  const size = page.viewportSize();
+  if (size && size.width !== 320) {
+    await page.setViewportSize({ width: 320, height: size.height });
+    const narrow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    await page.setViewportSize(size);
+    expect(narrow, 'the page is wider than 320 CSS px').toBeLessThanOrEqual(0);
+  }
   // The manual's placeholders ("Ingrese el código que le enviamos") are read
   // whole: none may be cut off by its field (or by the eye toggle).
   const cutPlaceholders = await page.evaluate(() => {

@@ -117,10 +117,24 @@ function accountMember(
   };
 }
 
+/** The branded server's journeys (brand.spec.ts): a password request by email. */
+export const BRAND_MEMBERS: Record<ProjectName, E2eMember> = {
+  phone: accountMember('4300031', '300031', 'Inés', 'Vázquez', 'ines1964x', 'ines2026b'),
+  desktop: accountMember('4300032', '300032', 'Hugo', 'Méndez', 'hugo1959x', 'hugo2026b'),
+};
+
+/** The journeys of the offline page (offline.spec.ts): log in, out, and go back offline. */
+export const OFFLINE_MEMBERS: Record<ProjectName, E2eMember> = {
+  phone: accountMember('4400041', '300041', 'Rosa', 'Ibarra', 'rosa1957x', 'rosa2026o'),
+  desktop: accountMember('4400042', '300042', 'Tomás', 'Olivera', 'tomas1961', 'tomas2026o'),
+};
+
 export const E2E_MEMBERS: E2eMember[] = [
   ...Object.values(REGISTRATION_MEMBERS),
   ...Object.values(SMS_RECOVERY_MEMBERS),
   ...Object.values(ACCOUNT_MEMBERS).flatMap((journeys) => Object.values(journeys)),
+  ...Object.values(BRAND_MEMBERS),
+  ...Object.values(OFFLINE_MEMBERS),
 ];
 
 /** The members of the running project (its name is 'phone' or 'desktop'). */

@@ -571,7 +571,7 @@ describe(`hosted CAPTCHAs on login (${databaseLabel})`, () => {
         assert.equal(request.statusCode, 200, url);
         assert.ok(request.body.includes(widget('password-request')), url);
       }
-      const setPassword = changePasswordPage({
+      const setPassword = changePasswordPage(t.deps.site, {
         captcha: t.deps.captcha,
         ruleText: '',
         state: 'form',

@@ -194,10 +194,22 @@ describe(`security headers on every page (${databaseLabel})`, () => {
       assert.deepEqual(policy.get('script-src'), ["'self'"]);
       assert.deepEqual(policy.get('style-src'), ["'self'"]);
       assert.deepEqual(policy.get('worker-src'), ["'self'"]);
-      assert.match(page.body, /<link rel="stylesheet" href="\/assets\/altcha\/altcha\.css">/);
-      for (const asset of ['altcha.css', 'pbkdf2.js', 'altcha.min.js']) {
-        const file = await send(altcha.app, { method: 'GET', url: `/assets/altcha/${asset}` });
-        assert.equal(file.statusCode, 200, asset);
+      // The widget's stylesheet and its one script (worker and Spanish inside) are ours.
+      const css = page.body.match(
+        /<link rel="stylesheet" href="(\/assets\/captcha\.[0-9a-f]{10}\.css)">/,
+      );
+      const js = page.body.match(
+        /<script type="module" src="(\/assets\/captcha\.[0-9a-f]{10}\.js)">/,
+      );
+      assert.ok(css?.[1] && js?.[1], 'the CAPTCHA stylesheet and script are linked');
+      const script = await send(altcha.app, { method: 'GET', url: js[1] });
+      assert.equal(script.statusCode, 200);
+      const worker = script.body.match(
+        /new Worker\('(\/assets\/altcha-pbkdf2\.[0-9a-f]{10}\.js)'\)/,
+      );
+      assert.ok(worker?.[1], 'the PBKDF2 worker is a file of our origin');
+      for (const url of [css[1], worker[1]]) {
+        assert.equal((await send(altcha.app, { method: 'GET', url })).statusCode, 200, url);
       }
     } finally {
       await altcha.close();

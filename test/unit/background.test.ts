@@ -2,9 +2,11 @@
 // tasks, `run` refuses with SERVICE_BUSY (503, Retry-After) and runs nothing;
 // room comes back as tasks finish. Tasks here wait on promises the test
 // resolves, never on time.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
+import type { AppParts } from '../../src/deps.ts';
 import {
   batchedTasks,
   createBackground,
@@ -15,6 +17,8 @@ import { errors } from '../../src/messages/es.ts';
 import { statusOf } from '../../src/plugins/error-statuses.ts';
 import { useHtmlErrors, useJsonErrors } from '../../src/plugins/errors.ts';
 import { resendForm } from '../../src/routes/context.ts';
+import { brandFromEnv } from '../../src/site/brand.ts';
+import { loadSite } from '../../src/site/site.ts';
 
 /** A log that keeps what it was told. */
 function capturingLog() {
@@ -152,6 +156,8 @@ describe('a busy answer (SERVICE_BUSY)', () => {
   /** An app with the portal's error handlers (pages, and the API's under /api/) and routes that meet a full queue. */
   async function busyApp() {
     const app = Fastify({ logger: false });
+    // The error page is drawn with the site's files and brand (as buildApp decorates it).
+    app.decorate('parts', { site: await loadSite(brandFromEnv({}, [])) } as AppParts);
     useHtmlErrors(app);
     const background = createBackground(capturingLog(), 1);
     const held = heldTask();

@@ -15,11 +15,17 @@ import {
   maskedEmail,
   maskedMobile,
 } from '../../src/flows/settings/describe.ts';
+import { brandFromEnv } from '../../src/site/brand.ts';
 
 /** The GSM 03.38 basic character set: a message in it fits 160 characters per SMS. */
 const GSM7_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const isGsm7 = (text: string) => [...text].every((char) => GSM7_BASIC.includes(char));
+
+/** The default brand (no BRAND_* set). */
+const problems: string[] = [];
+const brand = brandFromEnv({}, problems);
+assert.deepEqual(problems, []);
 
 describe("a session's device and browser", () => {
   const cases: [string, string, string][] = [
@@ -112,7 +118,7 @@ describe('contacts, masked', () => {
 describe('the messages of a contact change', () => {
   it('sends the code in GSM-7, under 160 characters, as its only run of six digits', () => {
     for (const code of ['000000', '123456', '999999']) {
-      const { body } = contactCodeMessage({ code, minutes: 10 });
+      const { body } = contactCodeMessage({ brand, code, minutes: 10 });
       assert.ok(isGsm7(body), body);
       assert.ok(body.length <= 160, `${body.length} characters`);
       assert.deepEqual(body.match(/\d{6,}/g), [code]);
@@ -120,7 +126,7 @@ describe('the messages of a contact change', () => {
   });
 
   it('tells the old mobile in GSM-7, under 160 characters, without any number', () => {
-    const { body } = contactChangedSms();
+    const { body } = contactChangedSms({ brand });
     assert.ok(isGsm7(body), body);
     assert.ok(body.length <= 160);
     assert.match(body, /datos de contacto/);
@@ -128,13 +134,17 @@ describe('the messages of a contact change', () => {
 
   it('emails the link in both parts, and the notice says what changed', () => {
     const link = 'https://portal.example.org/mi-cuenta/contacto/confirmar?token=abc';
-    const email = contactLinkEmail({ link, minutes: 30 });
+    const email = contactLinkEmail({ brand, link, minutes: 30 });
     assert.equal(email.subject, 'Confirme su nuevo email');
     for (const part of [email.text, email.html]) {
       assert.ok(part.includes(link));
       assert.match(part, /30 minutos/);
     }
-    const notice = contactChangedEmail({ at: new Date('2026-11-25T12:00:00Z'), kind: 'mobile' });
+    const notice = contactChangedEmail({
+      brand,
+      at: new Date('2026-11-25T12:00:00Z'),
+      kind: 'mobile',
+    });
     assert.equal(notice.subject, 'Sus datos de contacto fueron modificados');
     assert.match(notice.text, /El número de celular de su cuenta/);
     assert.match(notice.text, /25 de noviembre de 2026/);

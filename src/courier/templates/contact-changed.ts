@@ -1,14 +1,20 @@
 // The notice to the OLD contact after a change was proven: by email to the
 // old email, or by SMS (GSM-7) to the old mobile. Says what changed and when,
-// never the new value.
+// never the new value, and whom to call (the brand's call centre).
 import { mail } from '../../messages/es.ts';
+import type { Brand } from '../../site/brand.ts';
 import { html } from '../../views/html.ts';
 import type { EmailContent, SmsContent } from '../message.ts';
-import { emailLayout } from './layout.ts';
+import { emailLayout, emailText } from './layout.ts';
 
 export const CONTACT_CHANGED_SUBJECT = mail.contactChanged.subject;
 
-export function contactChangedEmail(input: { at: Date; kind: 'email' | 'mobile' }): EmailContent {
+export function contactChangedEmail(input: {
+  brand: Brand;
+  at: Date;
+  kind: 'email' | 'mobile';
+}): EmailContent {
+  const { brand } = input;
   const when = new Intl.DateTimeFormat('es-UY', {
     dateStyle: 'long',
     timeStyle: 'short',
@@ -16,21 +22,22 @@ export function contactChangedEmail(input: { at: Date; kind: 'email' | 'mobile' 
   }).format(input.at);
   const texts = mail.contactChanged;
   const what = texts.what(texts.kinds[input.kind], when);
-  const text = [texts.greeting, '', what, '', texts.ok, texts.notYou, '', mail.signature].join(
-    '\n',
-  );
+  const notYou = texts.notYou(brand);
+  const signature = mail.signature(brand);
+  const text = emailText(brand, [texts.greeting, '', what, '', texts.ok, notYou, '', signature]);
   const body = html`<p style="margin:0 0 16px;">${texts.greeting}</p>
 <p style="margin:0 0 16px;">${what}</p>
 <p style="margin:0 0 16px;">${texts.ok}</p>
-<p style="margin:0 0 16px;"><strong>${texts.notYou}</strong></p>
-<p style="margin:0;">${mail.signature}</p>`;
+<p style="margin:0 0 16px;"><strong>${notYou}</strong></p>
+<p style="margin:0;">${signature}</p>`;
   return {
     subject: CONTACT_CHANGED_SUBJECT,
     text,
-    html: emailLayout(CONTACT_CHANGED_SUBJECT, body),
+    html: emailLayout(brand, CONTACT_CHANGED_SUBJECT, body),
   };
 }
 
-export function contactChangedSms(): SmsContent {
-  return { body: mail.smsContactChanged };
+/** GSM-7 with the brand's SMS name (no accents) and call centre. */
+export function contactChangedSms(input: { brand: Brand }): SmsContent {
+  return { body: mail.smsContactChanged(input.brand) };
 }

@@ -1,9 +1,14 @@
-// The email look: one column, system fonts, the portal's colour, inline
-// styles only (mail clients drop style sheets) and no remote images.
+// The email look: one column, system fonts, the brand's colour, inline
+// styles only (mail clients drop style sheets) and no remote images. The
+// provider's name, colour and call centre come from the brand (BRAND_*
+// settings, src/site/brand.ts), which checked at start that white text on
+// the colour and the darker shade on white stay readable.
 import { mail, manual, text } from '../../messages/es.ts';
+import type { Brand } from '../../site/brand.ts';
 import { type Html, html } from '../../views/html.ts';
 
-export function emailLayout(title: string, body: Html): string {
+export function emailLayout(brand: Brand, title: string, body: Html): string {
+  const callCenter = html`<a href="tel:${brand.callCenterTel}" style="color:${brand.primaryDark};font-weight:bold;">${manual.callCenter(brand.callCenter)}</a>`;
   return html`<!doctype html>
 <html lang="es-UY">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
@@ -11,9 +16,9 @@ export function emailLayout(title: string, body: Html): string {
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f1ef;padding:24px 0;">
 <tr><td align="center">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:12px;overflow:hidden;">
-<tr><td style="background:#a0102e;color:#ffffff;padding:16px 24px;font-size:20px;font-weight:bold;">${text.brand} · ${text.portalName}</td></tr>
+<tr><td style="background:${brand.primaryColor};color:#ffffff;padding:16px 24px;font-size:20px;font-weight:bold;">${brand.name} · ${text.portalName}</td></tr>
 <tr><td style="padding:24px;font-size:17px;line-height:1.5;">${body}</td></tr>
-<tr><td style="padding:16px 24px;border-top:1px solid #e5e5e5;font-size:15px;color:#4a4a52;">${mail.questions(html`<a href="tel:144" style="color:#7a0c23;font-weight:bold;">${manual.callCenter}</a>`)}</td></tr>
+<tr><td style="padding:16px 24px;border-top:1px solid #e5e5e5;font-size:15px;color:#4a4a52;">${mail.questions(callCenter)}</td></tr>
 </table>
 </td></tr>
 </table>
@@ -21,6 +26,20 @@ export function emailLayout(title: string, body: Html): string {
 </html>`.value;
 }
 
-export function emailButton(href: string, label: string): Html {
-  return html`<p style="margin:24px 0;"><a href="${href}" style="display:inline-block;background:#a0102e;color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 24px;border-radius:10px;">${label}</a></p>`;
+/**
+ * The plain-text part: the lines of the email, then the same footer as the
+ * HTML part, so a member whose client shows only text has the number too.
+ */
+export function emailText(brand: Brand, lines: readonly string[]): string {
+  const footer = mail.questions(manual.callCenter(brand.callCenter)).join('');
+  return [...lines, '', footer].join('\n');
+}
+
+export function emailButton(brand: Brand, href: string, label: string): Html {
+  return html`<p style="margin:24px 0;"><a href="${href}" style="display:inline-block;background:${brand.primaryColor};color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 24px;border-radius:10px;">${label}</a></p>`;
+}
+
+/** The link written out under the button, for clients that hide buttons. */
+export function emailLinkLine(brand: Brand, href: string): Html {
+  return html`<p style="margin:0 0 16px;font-size:15px;word-break:break-all;"><a href="${href}" style="color:${brand.primaryDark};">${href}</a></p>`;
 }

@@ -1,18 +1,21 @@
 // The notice sent after any password change: when, how, and what to do if
-// it was not the member.
+// it was not the member (the brand's call centre).
 import { mail } from '../../messages/es.ts';
+import type { Brand } from '../../site/brand.ts';
 import { html } from '../../views/html.ts';
 import type { EmailContent } from '../message.ts';
-import { emailLayout } from './layout.ts';
+import { emailLayout, emailText } from './layout.ts';
 
 export const PASSWORD_CHANGED_SUBJECT = mail.passwordChanged.subject;
 
 const HOW = mail.passwordChanged.via;
 
 export function passwordChangedEmail(input: {
+  brand: Brand;
   at: Date;
   via: keyof typeof HOW | string;
 }): EmailContent {
+  const { brand } = input;
   const when = new Intl.DateTimeFormat('es-UY', {
     dateStyle: 'long',
     timeStyle: 'short',
@@ -25,10 +28,10 @@ export function passwordChangedEmail(input: {
     what: texts.what(when, how),
     sessions: texts.sessions,
     ok: texts.ok,
-    notYou: texts.notYou,
-    signature: mail.signature,
+    notYou: texts.notYou(brand),
+    signature: mail.signature(brand),
   };
-  const text = [
+  const text = emailText(brand, [
     lines.greeting,
     '',
     lines.what,
@@ -38,7 +41,7 @@ export function passwordChangedEmail(input: {
     lines.notYou,
     '',
     lines.signature,
-  ].join('\n');
+  ]);
   const body = html`<p style="margin:0 0 16px;">${lines.greeting}</p>
 <p style="margin:0 0 16px;">${lines.what} ${lines.sessions}</p>
 <p style="margin:0 0 16px;">${lines.ok}</p>
@@ -47,6 +50,6 @@ export function passwordChangedEmail(input: {
   return {
     subject: PASSWORD_CHANGED_SUBJECT,
     text,
-    html: emailLayout(PASSWORD_CHANGED_SUBJECT, body),
+    html: emailLayout(brand, PASSWORD_CHANGED_SUBJECT, body),
   };
 }

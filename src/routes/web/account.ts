@@ -43,14 +43,14 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
     const { member } = authOf(request);
     return page(
       reply,
-      accountHomePage({ member: viewMember(member), contacts: maskedContacts(member) }),
+      accountHomePage(deps.site, { member: viewMember(member), contacts: maskedContacts(member) }),
     );
   });
 
   // Cambiar contraseña, logged in.
   const ruleText = flow.passwordPolicy.ruleText;
   app.get(ACCOUNT_PATHS.password, guarded, async (_request, reply) =>
-    page(reply, accountPasswordPage({ ruleText })),
+    page(reply, accountPasswordPage(deps.site, { ruleText })),
   );
   app.post(ACCOUNT_PATHS.password, guarded, async (request, reply) => {
     try {
@@ -66,10 +66,10 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
       );
       // This session goes on under a new id; every other one ended.
       reply.setCookie(sessionCookieName(deps), renewed.token, sessionCookieOptions(deps));
-      return page(reply, accountPasswordPage({ ruleText, done: true }));
+      return page(reply, accountPasswordPage(deps.site, { ruleText, done: true }));
     } catch (error) {
       return resendForm(reply, error, (e) =>
-        accountPasswordPage({ ruleText, message: e.message, fields: e.fields }),
+        accountPasswordPage(deps.site, { ruleText, message: e.message, fields: e.fields }),
       );
     }
   });
@@ -82,7 +82,7 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
   ) => {
     const auth = authOf(request);
     const sessions = await memberSessions(flow, auth.member.id, auth.session.public_id);
-    return page(reply, accountSessionsPage({ sessions, ...notices }));
+    return page(reply, accountSessionsPage(deps.site, { sessions, ...notices }));
   };
   app.get(ACCOUNT_PATHS.sessions, guarded, (request, reply) => sessionsPage(request, reply));
   app.post<{ Params: { id: string } }>(
@@ -117,13 +117,18 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
   app.get(ACCOUNT_PATHS.activity, guarded, async (request, reply) =>
     page(
       reply,
-      accountActivityPage({ items: await recentActivity(flow, authOf(request).member.id) }),
+      accountActivityPage(deps.site, {
+        items: await recentActivity(flow, authOf(request).member.id),
+      }),
     ),
   );
 
   // Datos de contacto.
   app.get(ACCOUNT_PATHS.contact, guarded, async (request, reply) =>
-    page(reply, accountContactPage({ contacts: maskedContacts(authOf(request).member) })),
+    page(
+      reply,
+      accountContactPage(deps.site, { contacts: maskedContacts(authOf(request).member) }),
+    ),
   );
   app.post(ACCOUNT_PATHS.contact, guarded, async (request, reply) => {
     const auth = authOf(request);
@@ -138,7 +143,7 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
       );
       return page(
         reply,
-        accountContactPage({
+        accountContactPage(deps.site, {
           contacts: maskedContacts(auth.member),
           codeSent: sent.kind === 'mobile',
           message:
@@ -149,7 +154,7 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
       );
     } catch (error) {
       return resendForm(reply, error, (e) =>
-        accountContactPage({
+        accountContactPage(deps.site, {
           contacts: maskedContacts(auth.member),
           form: kind,
           error: e.message,
@@ -168,10 +173,13 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
         { kind: 'mobile', code: formField(request.body, 'code') },
         requestContext(request, 'web'),
       );
-      return page(reply, accountContactPage({ contacts, message: accountPages.contactChanged }));
+      return page(
+        reply,
+        accountContactPage(deps.site, { contacts, message: accountPages.contactChanged }),
+      );
     } catch (error) {
       return resendForm(reply, error, (e) =>
-        accountContactPage({
+        accountContactPage(deps.site, {
           contacts: maskedContacts(auth.member),
           codeSent: true,
           form: 'code',
@@ -203,8 +211,8 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
         return reply
           .code(400)
           .type(HTML)
-          .send(confirmContactPage({ invalid: errors.CONTACT_LINK_INVALID }));
-      return page(reply, confirmContactPage({ email: pending.email }));
+          .send(confirmContactPage(deps.site, { invalid: errors.CONTACT_LINK_INVALID }));
+      return page(reply, confirmContactPage(deps.site, { email: pending.email }));
     },
   );
   app.post(
@@ -219,9 +227,11 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
           requestContext(request, 'web'),
         );
         reply.clearCookie(contactTokenCookie, sessionCookieOptions(deps));
-        return page(reply, confirmContactPage({ done: true }));
+        return page(reply, confirmContactPage(deps.site, { done: true }));
       } catch (error) {
-        return resendForm(reply, error, (e) => confirmContactPage({ invalid: e.message }));
+        return resendForm(reply, error, (e) =>
+          confirmContactPage(deps.site, { invalid: e.message }),
+        );
       }
     },
   );

@@ -5,11 +5,11 @@
 // without a real transport, and answers only a browser on this machine
 // talking to us directly: through a proxy it does not exist (ADR 014).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../../deps.ts';
+import type { AppParts } from '../../deps.ts';
 import { isDirectLocalClient } from '../../plugins/local-client.ts';
 import { devMailboxPage } from '../../views/pages/dev-mailbox.ts';
 
-export function registerDevMailbox(app: FastifyInstance, deps: AppDeps): void {
+export function registerDevMailbox(app: FastifyInstance, deps: AppParts): void {
   const channels = [...deps.config.devMailboxChannels];
   if (channels.length === 0) return;
   // Anyone but a direct local client gets the same 404 as an unknown page.
@@ -28,7 +28,7 @@ export function registerDevMailbox(app: FastifyInstance, deps: AppDeps): void {
         .orderBy('id', 'desc')
         .limit(100)
         .execute();
-      return reply.type('text/html; charset=utf-8').send(devMailboxPage(messages));
+      return reply.type('text/html; charset=utf-8').send(devMailboxPage(deps.site, messages));
     },
   );
 

@@ -24,7 +24,7 @@ export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
           : undefined;
     return reply
       .type(html)
-      .send(loginPage({ captcha: deps.captcha, ...(notice ? { notice } : {}) }));
+      .send(loginPage(deps.site, { captcha: deps.captcha, ...(notice ? { notice } : {}) }));
   });
 
   app.post('/ingresar', { schema: { hide: true } }, async (request, reply) => {
@@ -51,7 +51,7 @@ export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
       return reply.redirect('/inicio', 303);
     } catch (error) {
       return resendForm(reply, error, (e) =>
-        loginPage({
+        loginPage(deps.site, {
           captcha: deps.captcha,
           document: (document ?? '').slice(0, 32),
           message: e.message,

@@ -31,7 +31,9 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): voi
     const base = RECOVERY_PATHS[flow];
 
     app.get(base, { schema: { hide: true } }, async (_request, reply) =>
-      reply.type(HTML).send(recoveryPage({ flow, captcha: deps.captcha, step: 'request' })),
+      reply
+        .type(HTML)
+        .send(recoveryPage(deps.site, { flow, captcha: deps.captcha, step: 'request' })),
     );
 
     app.post(base, { schema: { hide: true } }, async (request, reply) => {
@@ -49,7 +51,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): voi
           requestContext(request, 'web'),
         );
         return reply.type(HTML).send(
-          recoveryPage({
+          recoveryPage(deps.site, {
             flow,
             captcha: deps.captcha,
             step: result.channel === 'email' ? 'email-sent' : 'code',
@@ -59,7 +61,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): voi
         );
       } catch (error) {
         return resendForm(reply, error, (e) =>
-          recoveryPage({
+          recoveryPage(deps.site, {
             flow,
             captcha: deps.captcha,
             step: 'request',
@@ -84,7 +86,7 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): voi
         return reply.redirect(CHANGE_PASSWORD_PATH, 303);
       } catch (error) {
         return resendForm(reply, error, (e) =>
-          recoveryPage({
+          recoveryPage(deps.site, {
             flow,
             captcha: deps.captcha,
             step: 'code',
@@ -100,13 +102,13 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): voi
   const renderChange = (
     reply: FastifyReply,
     status: number,
-    view: Parameters<typeof changePasswordPage>[0],
+    view: Parameters<typeof changePasswordPage>[1],
   ) =>
     reply
       .code(status)
       .type(HTML)
       .header('referrer-policy', 'no-referrer')
-      .send(changePasswordPage(view));
+      .send(changePasswordPage(deps.site, view));
   const policyText = flowDeps.passwordPolicy.ruleText;
 
   app.get(

@@ -4,6 +4,7 @@
 import type { MemberView } from '../../flows/context.ts';
 import type { ActivityItem, MaskedContacts, SessionView } from '../../flows/settings/service.ts';
 import { manual, accountPages as t, text } from '../../messages/es.ts';
+import type { PageSite } from '../../site/site.ts';
 import { type Html, html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import { errorSummary, type FieldMessages, textField } from '../partials.ts';
@@ -26,13 +27,16 @@ function notice(message: string | undefined, kind: 'success' | 'error' = 'succes
 
 const backHome = html`<p class="back-link"><a href="${ACCOUNT_PATHS.home}">${t.home}</a></p>`;
 
-export function accountHomePage(view: {
-  member: MemberView;
-  contacts: MaskedContacts;
-  message?: string;
-}): string {
+export function accountHomePage(
+  site: PageSite,
+  view: {
+    member: MemberView;
+    contacts: MaskedContacts;
+    message?: string;
+  },
+): string {
   const { member, contacts } = view;
-  return renderPage({
+  return renderPage(site, {
     title: t.homeTitle,
     width: 'wide',
     body: html`<h1>${text.greeting(member.firstName)}</h1>
@@ -57,12 +61,15 @@ ${notice(view.message)}
   });
 }
 
-export function accountPasswordPage(view: {
-  ruleText: string;
-  done?: boolean;
-  message?: string;
-  fields?: FieldMessages;
-}): string {
+export function accountPasswordPage(
+  site: PageSite,
+  view: {
+    ruleText: string;
+    done?: boolean;
+    message?: string;
+    fields?: FieldMessages;
+  },
+): string {
   const fields = view.fields ?? {};
   const body = view.done
     ? html`<h1>${t.passwordTitle}</h1>
@@ -80,14 +87,17 @@ ${errorSummary(view.message, fields)}
     <button type="submit" class="button button-primary">${manual.confirm}</button>
   </div>
 </form>`;
-  return renderPage({ title: t.passwordTitle, body });
+  return renderPage(site, { title: t.passwordTitle, body });
 }
 
-export function accountSessionsPage(view: {
-  sessions: SessionView[];
-  message?: string;
-  error?: string;
-}): string {
+export function accountSessionsPage(
+  site: PageSite,
+  view: {
+    sessions: SessionView[];
+    message?: string;
+    error?: string;
+  },
+): string {
   const others = view.sessions.filter((s) => !s.current);
   const item = (s: SessionView) => {
     const where = `${s.browser} · ${s.device}`;
@@ -103,7 +113,7 @@ export function accountSessionsPage(view: {
   }
 </li>`;
   };
-  return renderPage({
+  return renderPage(site, {
     title: t.sessionsTitle,
     width: 'wide',
     body: html`<h1>${t.sessionsTitle}</h1>
@@ -121,8 +131,8 @@ ${backHome}`,
   });
 }
 
-export function accountActivityPage(view: { items: ActivityItem[] }): string {
-  return renderPage({
+export function accountActivityPage(site: PageSite, view: { items: ActivityItem[] }): string {
+  return renderPage(site, {
     title: t.activityTitle,
     width: 'wide',
     body: html`<h1>${t.activityTitle}</h1>
@@ -169,12 +179,12 @@ function summaryFields(view: ContactView): FieldMessages {
   );
 }
 
-export function accountContactPage(view: ContactView): string {
+export function accountContactPage(site: PageSite, view: ContactView): string {
   const fieldsOf = (form: ContactView['form']) => (view.form === form ? (view.fields ?? {}) : {});
   const email = fieldsOf('email');
   const mobile = fieldsOf('mobile');
   const code = fieldsOf('code');
-  return renderPage({
+  return renderPage(site, {
     title: t.contactTitle,
     width: 'wide',
     body: html`<h1>${t.contactTitle}</h1>
@@ -211,11 +221,14 @@ ${backHome}`,
   });
 }
 
-export function confirmContactPage(view: {
-  email?: string;
-  done?: boolean;
-  invalid?: string;
-}): string {
+export function confirmContactPage(
+  site: PageSite,
+  view: {
+    email?: string;
+    done?: boolean;
+    invalid?: string;
+  },
+): string {
   const body = view.done
     ? html`<h1>${t.confirmTitle}</h1>${notice(t.contactChanged)}<p><a href="/">${manual.back}</a></p>`
     : view.invalid || !view.email
@@ -228,5 +241,5 @@ export function confirmContactPage(view: {
     <button type="submit" class="button button-primary">${t.confirm}</button>
   </div>
 </form>`;
-  return renderPage({ title: t.confirmTitle, body });
+  return renderPage(site, { title: t.confirmTitle, body });
 }

@@ -2,15 +2,10 @@
 // a right SMS code; then "Contraseña modificada correctamente" and VOLVER.
 import type { Captcha } from '../../captcha/port.ts';
 import { errors, manual, text } from '../../messages/es.ts';
+import type { PageSite } from '../../site/site.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
-import {
-  captchaAssets,
-  captchaField,
-  errorSummary,
-  type FieldMessages,
-  textField,
-} from '../partials.ts';
+import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
 
 export interface ChangePasswordView {
   captcha: Captcha;
@@ -22,7 +17,7 @@ export interface ChangePasswordView {
   fields?: FieldMessages;
 }
 
-export function changePasswordPage(view: ChangePasswordView): string {
+export function changePasswordPage(site: PageSite, view: ChangePasswordView): string {
   const fields = view.fields ?? {};
   let body: ReturnType<typeof html>;
   if (view.state === 'done') {
@@ -61,7 +56,7 @@ ${errorSummary(view.message, fields)}
     error: fields.passwordConfirmation,
     reveal: true,
   })}
-  ${captchaField(view.captcha, fields.captcha, 'set-password')}
+  ${captchaField(site, view.captcha, fields.captcha, 'set-password')}
   <div class="actions">
     <a class="button button-secondary" href="/">${manual.back}</a>
     <button type="submit" class="button button-primary">${manual.confirm}</button>
@@ -69,6 +64,9 @@ ${errorSummary(view.message, fields)}
 </form>`;
   }
   // Only the form has «No soy un robot»: the other states load no widget.
-  const assets = view.state === 'form' ? captchaAssets(view.captcha) : {};
-  return renderPage({ title: manual.changeTitle, ...assets, body });
+  return renderPage(site, {
+    title: manual.changeTitle,
+    body,
+    ...(view.state === 'form' ? { captcha: view.captcha } : {}),
+  });
 }

@@ -1,4 +1,6 @@
 // The dev mailbox list: newest first, links and codes easy to find.
+
+import type { PageSite } from '../../site/site.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 
@@ -17,8 +19,8 @@ const TIME = new Intl.DateTimeFormat('es-UY', {
   timeZone: 'America/Montevideo',
 });
 
-export function devMailboxPage(messages: DevMailboxRow[]): string {
-  return renderPage({
+export function devMailboxPage(site: PageSite, messages: DevMailboxRow[]): string {
+  return renderPage(site, {
     title: 'Buzón de desarrollo',
     width: 'wide',
     body: html`<h1>Buzón de desarrollo</h1>

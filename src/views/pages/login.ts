@@ -1,15 +1,10 @@
 // Screen 1 of the manual: "Bienvenido al Portal del Socio".
 import type { Captcha } from '../../captcha/port.ts';
 import { manual, text } from '../../messages/es.ts';
+import type { PageSite } from '../../site/site.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
-import {
-  captchaAssets,
-  captchaField,
-  errorSummary,
-  type FieldMessages,
-  textField,
-} from '../partials.ts';
+import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
 
 export interface LoginView {
   captcha: Captcha;
@@ -19,11 +14,11 @@ export interface LoginView {
   notice?: string;
 }
 
-export function loginPage(view: LoginView): string {
+export function loginPage(site: PageSite, view: LoginView): string {
   const fields = view.fields ?? {};
-  return renderPage({
+  return renderPage(site, {
     title: text.loginPageTitle,
-    ...captchaAssets(view.captcha),
+    captcha: view.captcha,
     body: html`<h1>${manual.loginTitle}</h1>
 <p class="lead">${manual.loginHint}</p>
 ${view.notice ? html`<div class="alert alert-info" role="status"><p>${view.notice}</p></div>` : ''}
@@ -49,7 +44,7 @@ ${errorSummary(view.message, fields)}
     reveal: true,
     icon: 'lock',
   })}
-  ${captchaField(view.captcha, fields.captcha, 'login')}
+  ${captchaField(site, view.captcha, fields.captcha, 'login')}
   <button type="submit" class="button button-primary">${manual.logIn}</button>
 </form>
 <nav class="form-links" aria-label="${text.loginHelpLinks}">

@@ -4,15 +4,10 @@
 import type { Captcha } from '../../captcha/port.ts';
 import type { DeliveryChannel, RecoveryFlow } from '../../flows/recovery/state.ts';
 import { manual, text } from '../../messages/es.ts';
+import type { PageSite } from '../../site/site.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
-import {
-  captchaAssets,
-  captchaField,
-  errorSummary,
-  type FieldMessages,
-  textField,
-} from '../partials.ts';
+import { captchaField, errorSummary, type FieldMessages, textField } from '../partials.ts';
 
 export const RECOVERY_PATHS: Record<RecoveryFlow, string> = {
   recovery: '/olvide-mi-contrasena',
@@ -29,7 +24,7 @@ export interface RecoveryView {
   fields?: FieldMessages;
 }
 
-export function recoveryPage(view: RecoveryView): string {
+export function recoveryPage(site: PageSite, view: RecoveryView): string {
   const fields = view.fields ?? {};
   const base = RECOVERY_PATHS[view.flow];
   const title = view.flow === 'recovery' ? manual.forgotTitle : manual.notRegistered;
@@ -80,7 +75,7 @@ ${errorSummary(view.message, fields)}
     <label class="choice"><input type="radio" name="channel" value="email"${view.channel === 'email' ? html` checked` : ''}> <span>${manual.viaEmail}</span></label>
     <label class="choice"><input type="radio" name="channel" value="sms"${view.channel === 'sms' ? html` checked` : ''}> <span>${manual.viaSms}</span></label>
   </fieldset>
-  ${captchaField(view.captcha, fields.captcha, 'password-request')}
+  ${captchaField(site, view.captcha, fields.captcha, 'password-request')}
   <div class="actions">
     <a class="button button-secondary" href="/">${manual.back}</a>
     <button type="submit" class="button button-primary">${manual.confirm}</button>
@@ -88,6 +83,9 @@ ${errorSummary(view.message, fields)}
 </form>`;
   }
   // Only the request form has «No soy un robot»: the other steps load no widget.
-  const assets = view.step === 'request' ? captchaAssets(view.captcha) : {};
-  return renderPage({ title, ...assets, body });
+  return renderPage(site, {
+    title,
+    body,
+    ...(view.step === 'request' ? { captcha: view.captcha } : {}),
+  });
 }
