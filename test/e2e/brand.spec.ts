@@ -49,8 +49,21 @@ test.describe('Otra institución (BRAND_*)', () => {
     await expectNoAccessibilityViolations(page);
   });
 
-  test('el manifiesto de la app lleva la marca y sus íconos', async ({ page, request }) => {
+  test('el manifiesto de la app lleva la marca y sus íconos', async ({
+    page,
+    request,
+    context,
+  }) => {
     await page.goto('/');
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // What the browser's own install prompt needs is all there (a test
+    // profile is incognito, the one reason Chromium may still name).
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    expect(
+      installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito'),
+    ).toEqual([]);
+
     const href = await page.locator('link[rel="manifest"]').getAttribute('href');
     const manifest = await (await request.get(href as string)).json();
     expect(manifest).toMatchObject({

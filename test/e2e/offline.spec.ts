@@ -17,6 +17,13 @@ test.describe('Sin conexión (la app instalada)', () => {
     await expect
       .poll(() => page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state))
       .toBe('activated');
+    // What the browser's own install prompt needs is all there (a test
+    // profile is incognito, the one reason Chromium may still name).
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    expect(
+      installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito'),
+    ).toEqual([]);
 
     await context.setOffline(true);
     try {
@@ -59,7 +66,7 @@ test.describe('Sin conexión (la app instalada)', () => {
     try {
       await page.goBack();
       await expect(page.getByRole('heading', { name: 'Sin conexión', level: 1 })).toBeVisible();
-      const shown = await page.locator('body').innerText();
+      const shown = await page.locator('body').textContent();
       expect(shown).not.toContain(member.firstName);
       expect(shown).not.toContain(member.memberNumber);
       expect(shown).not.toContain(member.document);

@@ -227,7 +227,10 @@ describe(`the brand on pages and files (${databaseLabel})`, () => {
     const page = (await get(t, '/')).body;
     assert.match(page, /<title>Ingreso · Mutualista del Ejemplo<\/title>/);
     assert.match(page, /<span class="brand-name">Mutualista del Ejemplo<\/span>/);
-    assert.match(page, /<a class="call-center" href="tel:08001234">.*CALL CENTER 0800\u00a01234<\/a>/);
+    assert.match(
+      page,
+      /<a class="call-center" href="tel:08001234">.*CALL CENTER 0800\u00a01234<\/a>/,
+    );
     assert.match(page, /<meta name="theme-color" content="#0b5394">/);
     const links = linkedAssets(page);
     const css = (await get(t, links.find((u) => /\/app\.[0-9a-f]{10}\.css$/.test(u)) as string))
