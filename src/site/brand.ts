@@ -67,12 +67,22 @@ export function smsSafe(value: string): string {
     .trim();
 }
 
-/** The home-screen label when BRAND_SHORT_NAME is unset. */
+/**
+ * The home-screen label when BRAND_SHORT_NAME is unset: the name when it
+ * fits, else as many of its first words as fit ("Salud Verde" of "Salud
+ * Verde Cooperativa"), else its first word cut to 12 characters.
+ */
 export function deriveShortName(name: string): string {
-  if ([...name].length <= MAX_SHORT_NAME_LENGTH) return name;
-  const first = name.split(/\s+/)[0] ?? name;
-  if ([...first].length <= MAX_SHORT_NAME_LENGTH) return first;
-  return [...first].slice(0, MAX_SHORT_NAME_LENGTH).join('');
+  const fits = (value: string) => [...value].length <= MAX_SHORT_NAME_LENGTH;
+  if (fits(name)) return name;
+  const words = name.split(/\s+/);
+  let label = '';
+  for (const word of words) {
+    const next = label ? `${label} ${word}` : word;
+    if (!fits(next)) break;
+    label = next;
+  }
+  return label || [...(words[0] ?? name)].slice(0, MAX_SHORT_NAME_LENGTH).join('');
 }
 
 function channels(hex: string): [number, number, number] {

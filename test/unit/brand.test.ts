@@ -77,9 +77,10 @@ describe('the brand settings', () => {
     assert.equal(set.mailFrom, 'Portal <portal@example.org>');
   });
 
-  it('derives the home-screen label: the name when it fits, else its first word, else 12 characters', () => {
+  it('derives the home-screen label: the name when it fits, else its first words that fit, else 12 characters', () => {
     assert.equal(deriveShortName('CASMU'), 'CASMU');
     assert.equal(deriveShortName('Mutualista del Ejemplo'), 'Mutualista');
+    assert.equal(deriveShortName('Salud Verde Cooperativa'), 'Salud Verde');
     assert.equal(deriveShortName('Supercalifragilístico Médica'), 'Supercalifra');
     assert.deepEqual(problemsOf({ BRAND_SHORT_NAME: 'Un nombre demasiado largo' }), [
       'BRAND_SHORT_NAME: expected the home-screen label, 1 to 12 printable characters',
