@@ -44,10 +44,12 @@ const summary = document.getElementById('errores');
 if (summary) summary.focus();
 
 // Installed as an app, the portal shows its offline page when the network is
-// gone (public/sw.js). Registered once the page has loaded, so it never
-// competes with what the member came for.
+// gone (public/sw.js). Registered once the page has loaded and the browser
+// is idle, so it never competes with what the member came for.
 if ('serviceWorker' in navigator) {
+  const register = () => navigator.serviceWorker.register('/sw.js').catch(() => {});
   addEventListener('load', () => {
-    navigator.serviceWorker.register('/sw.js').catch(() => {});
+    if ('requestIdleCallback' in globalThis) requestIdleCallback(register, { timeout: 5000 });
+    else setTimeout(register, 1000);
   });
 }
