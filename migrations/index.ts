@@ -10,6 +10,7 @@ import * as deviceTrust from './2026-12-02-003-device-trust.ts';
 import * as sessionIdsAndActors from './2026-12-02-004-session-ids-and-actors.ts';
 import * as canonicalDocuments from './2026-12-02-005-canonical-documents.ts';
 import * as secretPurposes from './2026-12-02-006-secret-purposes.ts';
+import * as staff from './2026-12-02-007-staff.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-004-session-ids-and-actors': sessionIdsAndActors,
   '2026-12-02-005-canonical-documents': canonicalDocuments,
   '2026-12-02-006-secret-purposes': secretPurposes,
+  '2026-12-02-007-staff': staff,
 };

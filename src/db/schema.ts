@@ -127,6 +127,66 @@ export interface AccountLockoutsTable {
   pending_until: Timestamp | null;
 }
 
+/** A staff user of the branch desk (ADR 023). */
+export interface StaffUsersTable {
+  id: Generated<number>;
+  /** Lower case. */
+  email: string;
+  name: string;
+  role: 'desk' | 'supervisor' | 'admin';
+  status: Generated<'active' | 'disabled'>;
+  /** argon2id; null until the enrolment link is used. */
+  password_hash: string | null;
+  /** The TOTP key, sealed (src/staff/second-factor.ts); null until enrolled. */
+  totp_key: string | null;
+  /** The last time step a code was accepted at: a code is never accepted twice. */
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+  enrolled_at: Timestamp | null;
+  /** 'cli:staff:create', or 'staff:<id>' of the admin who created the account. */
+  created_by: string;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface StaffEnrolmentsTable {
+  token_hash: string;
+  staff_id: number;
+  /** The TOTP key the enrolment page offered, sealed, until a code proves it. */
+  totp_key: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface StaffRecoveryCodesTable {
+  staff_id: number;
+  code_hash: string;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface StaffSessionsTable {
+  id_hash: string;
+  public_id: string;
+  staff_id: number;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+  idle_expires_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** How an employee checked a member's identity before acting (kept with each action). */
+export interface StaffVisitsTable {
+  id: Generated<number>;
+  staff_id: number;
+  member_id: number;
+  document_kind: 'cedula' | 'pasaporte' | 'otro';
+  note: string;
+  created_at: Timestamp;
+}
+
 export interface Schema {
   members: MembersTable;
   sessions: SessionsTable;
@@ -137,6 +197,11 @@ export interface Schema {
   dev_mailbox: DevMailboxTable;
   rate_counters: RateCountersTable;
   account_lockouts: AccountLockoutsTable;
+  staff_users: StaffUsersTable;
+  staff_enrolments: StaffEnrolmentsTable;
+  staff_recovery_codes: StaffRecoveryCodesTable;
+  staff_sessions: StaffSessionsTable;
+  staff_visits: StaffVisitsTable;
 }
 
 export type Database = Kysely<Schema>;
@@ -145,3 +210,4 @@ export type NewMember = Insertable<MembersTable>;
 export type Session = Selectable<SessionsTable>;
 export type OneTimeSecret = Selectable<OneTimeSecretsTable>;
 export type OutboxMessage = Selectable<OutboxTable>;
+export type StaffUser = Selectable<StaffUsersTable>;

@@ -335,6 +335,8 @@ export const errors = {
     'El link para confirmar su nuevo email venció o ya fue usado. Pida uno nuevo desde «Mi cuenta».',
   MESSAGES_LIMIT: 'Ya le enviamos varios mensajes en la última hora. Intente de nuevo más tarde.',
   SMS_UNAVAILABLE: 'En este momento no podemos enviar SMS. Intente de nuevo más tarde.',
+  // The branch desk (src/staff).
+  STAFF_PASSWORD_LENGTH: 'La contraseña del personal debe tener entre 12 y 64 caracteres.',
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -71,6 +71,7 @@ export const ERROR_STATUSES = {
   PASSWORD_IS_PERSONAL: 400,
   PASSWORD_COMMON: 400,
   PASSWORD_IS_SERVICE_WORD: 400,
+  STAFF_PASSWORD_LENGTH: 400,
 } as const satisfies Record<ErrorCode, number>;
 
 /** The HTTP status a flow's error answers with, decided by its code. */
