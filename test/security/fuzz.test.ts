@@ -79,6 +79,11 @@ const TABLE_ORDER = {
   dev_mailbox: 'id',
   rate_counters: 'key, window_start',
   account_lockouts: 'document_hash',
+  staff_users: 'id',
+  staff_enrolments: 'token_hash',
+  staff_recovery_codes: 'staff_id, code_hash',
+  staff_sessions: 'id_hash',
+  staff_visits: 'id',
 } as const;
 type Table = keyof typeof TABLE_ORDER;
 type Row = Record<string, unknown>;
