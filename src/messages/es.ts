@@ -340,3 +340,87 @@ export const errors = {
 } as const;
 
 export type ErrorCode = keyof typeof errors;
+
+/**
+ * The branch desk (/mesa): the pages employees use, apart from the members'
+ * portal (src/routes/web/desk.ts, src/views/pages/desk.ts).
+ */
+export const desk = {
+  areaName: 'Mesa de atención',
+  /** The roles as employees read them (staff_users.role). */
+  roles: {
+    desk: 'Atención al socio',
+    supervisor: 'Supervisión',
+    admin: 'Administración',
+  },
+  // Login.
+  loginTitle: 'Ingreso a la mesa de atención',
+  loginLead:
+    'Para el personal de los centros de atención. Ingrese con su email, su contraseña y el código de su aplicación de autenticación.',
+  emailLabel: 'Email',
+  passwordLabel: 'Contraseña',
+  codeLabel: 'Código de la aplicación o código de recuperación',
+  codeHint:
+    'Los 6 números que su aplicación muestra ahora, o uno de sus códigos de recuperación si no tiene el teléfono.',
+  logIn: 'Ingresar',
+  emailRequired: 'Ingrese su email.',
+  passwordRequired: 'Ingrese su contraseña.',
+  codeRequired: 'Ingrese el código de la aplicación o un código de recuperación.',
+  /** The one answer to every failed login: never which part was wrong. */
+  loginFailed:
+    'El email, la contraseña o el código no son correctos. Revíselos e intente de nuevo.',
+  /** Followed by "Espere N minutos y vuelva a intentar." */
+  loginThrottled:
+    'Por su seguridad, después de varios intentos fallidos pausamos el ingreso a la mesa.',
+  loggedOut: 'Cerró su sesión en la mesa de atención.',
+  sessionExpired: 'Su sesión en la mesa terminó. Ingrese nuevamente.',
+  // Home.
+  homeTitle: 'Mesa de atención',
+  nameLabel: 'Nombre',
+  roleLabel: 'Rol',
+  sessionLimits: (idleMinutes: number, maxHours: number) =>
+    `Por seguridad, su sesión se cierra después de ${idleMinutes} minutos sin uso y, en todo caso, ${maxHours} horas después de ingresar.`,
+  searchTitle: 'Buscar socio',
+  searchLabel: 'Documento o N° de socio',
+  searchHint: 'El documento en cualquier formato, o el número de socio.',
+  search: 'Buscar',
+  searchNotReady: 'La búsqueda de socios todavía no está disponible en esta versión de la mesa.',
+  backHome: 'Volver a la mesa',
+  logOut: 'Cerrar sesión',
+  // Refused by role.
+  forbiddenTitle: 'Sin permiso',
+  forbidden:
+    'Su rol no permite usar esta parte de la mesa. Si la necesita, pídaselo a un administrador.',
+  // Enrolment (the link of npm run staff:create or of an admin).
+  enrolTitle: 'Alta en la mesa de atención',
+  enrolIntro:
+    'Para ingresar a la mesa necesita una contraseña y los códigos de una aplicación de autenticación en su teléfono (por ejemplo Google Authenticator, Microsoft Authenticator o FreeOTP).',
+  enrolStepApp: '1. Agregue la cuenta a la aplicación',
+  enrolScan: 'Abra la aplicación de autenticación y escanee este código QR.',
+  qrLabel: (email: string) =>
+    `Código QR para agregar la cuenta ${email} a la aplicación de autenticación`,
+  enrolManualKey:
+    '¿No puede escanear el código? Elija «Ingresar una clave de configuración» en la aplicación, escriba su email como nombre de la cuenta y esta clave, basada en el tiempo:',
+  enrolStepPassword: '2. Elija su contraseña',
+  newPasswordLabel: 'Contraseña',
+  repeatPasswordLabel: 'Repita la contraseña',
+  passwordRule:
+    'Entre 12 y 64 caracteres. Puede usar letras, números, espacios y símbolos; una frase fácil de recordar es una buena contraseña. No puede contener su nombre ni su email.',
+  enrolStepCode: '3. Confirme con un código',
+  appCodeLabel: 'Código de la aplicación',
+  appCodeHint: 'Los 6 números que la aplicación muestra ahora para esta cuenta.',
+  appCodeRequired: 'Ingrese el código de 6 números que muestra la aplicación.',
+  appCodeFormat: 'El código tiene 6 números, sin letras.',
+  appCodeWrong:
+    'El código no es correcto. Escriba los 6 números que la aplicación muestra ahora; si sigue sin coincidir, revise que la hora del teléfono sea la correcta.',
+  enrolFinish: 'Completar el alta',
+  enrolInvalidTitle: 'El link de alta no es válido',
+  enrolInvalid:
+    'El link de alta venció, ya fue usado o fue reemplazado por uno nuevo. Pida un link nuevo a un administrador de la mesa.',
+  enrolDoneTitle: 'Alta completa',
+  enrolDone: 'Su contraseña y su aplicación de autenticación quedaron registradas.',
+  recoveryTitle: 'Sus códigos de recuperación',
+  recoveryKeep:
+    'Guárdelos en un lugar seguro: cada uno sirve una sola vez, para ingresar cuando no tenga el teléfono a mano. No se volverán a mostrar; anótelos o imprímalos ahora.',
+  goToLogin: 'Ingresar a la mesa',
+} as const;

@@ -1,4 +1,4 @@
-// What the server forgets on a schedule: ended sessions, used CAPTCHA
+// What the server forgets on a schedule: ended sessions (members' and staff's), used CAPTCHA
 // solutions, and the records of links, codes and messages once no rule
 // needs them (limits look back one day; a week leaves room for support),
 // ended throttle windows, and audit events past AUDIT_RETENTION_DAYS.
@@ -8,6 +8,7 @@ import type { Clock } from '../auth/clock.ts';
 import { deleteExpiredSessions } from '../auth/sessions.ts';
 import { deleteStaleThrottles } from '../auth/throttle.ts';
 import type { Database } from '../db/schema.ts';
+import { deleteExpiredStaffSessions } from '../staff/sessions.ts';
 
 export const RECORD_RETENTION_DAYS = 7;
 
@@ -19,6 +20,11 @@ export async function runHousekeeping(
   const now = clock.now();
   const cutoff = new Date(now.getTime() - RECORD_RETENTION_DAYS * 24 * 60 * 60_000);
   await deleteExpiredSessions(db, clock);
+  await deleteExpiredStaffSessions(db, clock);
+  await db
+    .deleteFrom('staff_enrolments')
+    .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('used_at', '<', cutoff)]))
+    .execute();
   await db.deleteFrom('captcha_solutions').where('expires_at', '<=', now).execute();
   await db.deleteFrom('one_time_secrets').where('expires_at', '<', cutoff).execute();
   await db

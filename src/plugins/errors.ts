@@ -25,6 +25,10 @@ const FORM_PAGES: ReadonlyMap<string, string> = new Map([
   ['/inicio', '/inicio'],
   ['/salir', '/inicio'],
   [CHANGE_PASSWORD_PATH, CHANGE_PASSWORD_PATH],
+  // The branch desk (src/routes/web/desk.ts).
+  ['/mesa/ingresar', '/mesa/ingresar'],
+  ['/mesa/alta', '/mesa/alta'],
+  ['/mesa/salir', '/mesa'],
   ...Object.values(RECOVERY_PATHS).flatMap((base): [string, string][] => [
     [base, base],
     [`${base}/codigo`, base],

@@ -15,6 +15,7 @@ import { registerCsrf } from '../plugins/csrf.ts';
 import { useHtmlErrors } from '../plugins/errors.ts';
 import { registerPageGuards } from '../plugins/session.ts';
 import { registerAccountPages } from './web/account.ts';
+import { registerDeskPages } from './web/desk.ts';
 import { registerDevMailbox } from './web/dev-mailbox.ts';
 import { registerLoginPages } from './web/login.ts';
 import { registerRecoveryPages } from './web/recovery.ts';
@@ -28,5 +29,6 @@ export const pagesPlugin: FastifyPluginAsync<{ deps: AppParts }> = async (pages,
   registerLoginPages(pages, deps);
   registerAccountPages(pages, deps);
   registerRecoveryPages(pages, deps);
+  registerDeskPages(pages, deps);
   if (deps.config.devMailbox && deps.config.env !== 'production') registerDevMailbox(pages, deps);
 };

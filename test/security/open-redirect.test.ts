@@ -17,6 +17,9 @@ const FORM_PAGES = [
   '/olvide-mi-contrasena',
   '/registro',
   '/cambiar-contrasena',
+  '/mesa',
+  '/mesa/ingresar',
+  '/mesa/alta',
 ] as const;
 
 /** What the tests read of an answer, from app.inject or from a socket. */
@@ -173,6 +176,8 @@ describe(`open redirects (${databaseLabel})`, () => {
   it('takes the form page from the list of forms by route, and the login page for anything else', () => {
     assert.equal(formPageFor('/registro/codigo'), '/registro');
     assert.equal(formPageFor('/salir'), '/inicio');
+    assert.equal(formPageFor('/mesa/salir'), '/mesa');
+    assert.equal(formPageFor('/mesa/ingresar'), '/mesa/ingresar');
     assert.equal(formPageFor(undefined), '/');
     assert.equal(formPageFor('//evil.example/ingresar'), '/');
     assert.equal(formPageFor('/api/v1/login'), '/');
