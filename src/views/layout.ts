@@ -14,6 +14,8 @@ export interface PageOptions {
   captcha?: Captcha;
   /** Narrow card (forms) or wide (home). */
   width?: 'narrow' | 'wide';
+  /** Another area of the site (the branch desk): its name beside the brand, and its home. */
+  area?: { name: string; home: string };
 }
 
 export function renderPage(site: PageSite, options: PageOptions): string {
@@ -41,7 +43,7 @@ ${captcha?.widget.selfHosted ? html`<script type="module" src="${links.captchaSc
 <body>
 <a class="skip-link" href="#contenido">${text.skipToContent}</a>
 <header class="brand-bar">
-  <a class="brand" href="/"><img class="brand-logo" src="${links.logo.href}" alt="" width="${links.logo.width}" height="${links.logo.height}"><span class="brand-text"><span class="brand-name">${brand.name}</span> <span class="brand-sub">${text.portalName}</span></span></a>
+  <a class="brand" href="${options.area?.home ?? '/'}"><img class="brand-logo" src="${links.logo.href}" alt="" width="${links.logo.width}" height="${links.logo.height}"><span class="brand-text"><span class="brand-name">${brand.name}</span> <span class="brand-sub">${options.area?.name ?? text.portalName}</span></span></a>
 </header>
 <main id="contenido" class="card card-${options.width ?? 'narrow'}" tabindex="-1">
 ${options.body}

@@ -335,6 +335,12 @@ describe(`the branch desk's sign-in pages (${databaseLabel})`, () => {
     assert.equal(page.statusCode, 200);
     for (const label of [desk.emailLabel, desk.passwordLabel, desk.codeLabel])
       assert.ok(page.body.includes(shown(label)), label);
+    // The header names the desk, not the members' portal, and leads to the desk's home.
+    assert.match(page.body, /<a class="brand" href="\/mesa">/);
+    assert.ok(page.body.includes(`<span class="brand-sub">${shown(desk.areaName)}</span>`));
+    const member = await get('/');
+    assert.match(member.body, /<a class="brand" href="\/">/);
+    assert.match(member.body, /<span class="brand-sub">Portal del Socio<\/span>/);
   });
 
   it('ends the session after 15 minutes without use, and sliding never passes 10 hours', async () => {

@@ -29,9 +29,13 @@ export interface DeskLoginView {
   notice?: string;
 }
 
+/** The desk's name in the header, which leads to the desk's home. */
+const DESK_AREA = { name: desk.areaName, home: DESK_PATHS.home };
+
 export function deskLoginPage(site: PageSite, view: DeskLoginView): string {
   const fields = view.fields ?? {};
   return renderPage(site, {
+    area: DESK_AREA,
     title: desk.loginTitle,
     body: html`<h1>${desk.loginTitle}</h1>
 <p class="lead">${desk.loginLead}</p>
@@ -74,6 +78,7 @@ export interface DeskHomeView {
 
 export function deskHomePage(site: PageSite, view: DeskHomeView): string {
   return renderPage(site, {
+    area: DESK_AREA,
     title: desk.homeTitle,
     width: 'wide',
     body: html`<h1>${desk.homeTitle}</h1>
@@ -107,6 +112,7 @@ export function deskMessagePage(
 ): string {
   const back = view.back ?? { href: DESK_PATHS.home, label: desk.backHome };
   return renderPage(site, {
+    area: DESK_AREA,
     title: view.title,
     body: html`<h1>${view.title}</h1>
 <p>${view.message}</p>
@@ -138,6 +144,7 @@ export function deskEnrolmentPage(site: PageSite, view: DeskEnrolmentView): stri
     });
   if (view.state === 'done')
     return renderPage(site, {
+      area: DESK_AREA,
       title: desk.enrolDoneTitle,
       body: html`<h1>${desk.enrolDoneTitle}</h1>
 <div class="alert alert-success" role="status"><p>${desk.enrolDone}</p></div>
@@ -152,6 +159,7 @@ export function deskEnrolmentPage(site: PageSite, view: DeskEnrolmentView): stri
     });
   const fields = view.fields ?? {};
   return renderPage(site, {
+    area: DESK_AREA,
     title: desk.enrolTitle,
     body: html`<h1>${desk.enrolTitle}</h1>
 <dl class="facts">
