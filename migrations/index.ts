@@ -11,6 +11,7 @@ import * as sessionIdsAndActors from './2026-12-02-004-session-ids-and-actors.ts
 import * as canonicalDocuments from './2026-12-02-005-canonical-documents.ts';
 import * as secretPurposes from './2026-12-02-006-secret-purposes.ts';
 import * as staff from './2026-12-02-007-staff.ts';
+import * as printedCodes from './2026-12-02-008-printed-codes.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-005-canonical-documents': canonicalDocuments,
   '2026-12-02-006-secret-purposes': secretPurposes,
   '2026-12-02-007-staff': staff,
+  '2026-12-02-008-printed-codes': printedCodes,
 };

@@ -39,6 +39,13 @@ for (const widget of document.querySelectorAll('altcha-widget')) {
   });
 }
 
+// The desk's printable activation code: a button for the browser's print
+// dialog (without scripting, the browser's own menu prints the same page).
+for (const button of document.querySelectorAll('button[data-print]')) {
+  button.hidden = false;
+  button.addEventListener('click', () => print());
+}
+
 // Take the member to the first problem of a re-rendered form.
 const summary = document.getElementById('errores');
 if (summary) summary.focus();

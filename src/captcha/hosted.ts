@@ -51,7 +51,12 @@ const PROVIDERS: Record<
  * The forms that show the widget, as Turnstile's `data-action`: the
  * siteverify answer names the form the token was solved on.
  */
-export const CAPTCHA_ACTIONS = ['login', 'password-request', 'set-password'] as const;
+export const CAPTCHA_ACTIONS = [
+  'login',
+  'password-request',
+  'set-password',
+  'activation-code',
+] as const;
 export type CaptchaAction = (typeof CAPTCHA_ACTIONS)[number];
 
 /**

@@ -62,7 +62,7 @@ export interface CaptchaSolutionsTable {
 export interface OneTimeSecretsTable {
   id: Generated<string>;
   member_id: number;
-  kind: 'email_link' | 'sms_code' | 'set_password';
+  kind: 'email_link' | 'sms_code' | 'set_password' | 'printed_code';
   /** What the secret is for (src/auth/one-time-secrets.ts). */
   purpose: 'recovery' | 'registration' | 'contact' | 'activation';
   secret_hash: string;

@@ -169,6 +169,9 @@ export const mail = {
     /** `what`: one of `kinds`; `when`: date and time in words. */
     what: (what: string, when: string) =>
       `${what} de su cuenta del Portal del Socio fue modificado el ${when} (hora de Uruguay).`,
+    /** The same, changed by an employee at a branch: to the old contact and to the new one. */
+    whatAtBranch: (what: string, when: string) =>
+      `${what} de su cuenta del Portal del Socio fue modificado en un centro de atención el ${when} (hora de Uruguay).`,
     kinds: { email: 'El email', mobile: 'El número de celular' },
     ok: 'Si fue Usted, no necesita hacer nada más.',
     notYou: (b: BrandWords) =>
@@ -216,6 +219,16 @@ export const account = {
     sessionClosed: 'Sesión cerrada',
     otherSessionsClosed: 'Otras sesiones cerradas',
     staffAction: 'Gestión en un centro de atención',
+    /** Branch actions by detail.action; others read as staffAction. */
+    staffActions: {
+      member_viewed: 'Consulta de su cuenta en un centro de atención',
+      identity_checked: 'Identidad verificada en un centro de atención',
+      contact_updated: 'Datos de contacto cambiados en un centro de atención',
+      activation_sent: 'Link o código enviado desde un centro de atención',
+      activation_code_printed: 'Código de activación entregado en un centro de atención',
+      member_unlocked: 'Ingreso habilitado en un centro de atención',
+      timeline_viewed: 'Consulta de su historial en un centro de atención',
+    } as Record<string, string>,
     other: 'Evento de seguridad',
   },
 } as const;
@@ -265,6 +278,15 @@ export const accountPages = {
   confirm: 'CONFIRMAR',
   back: 'VOLVER',
   home: 'Volver a Mi cuenta',
+} as const;
+
+/** "Tengo un código de activación": the code a branch printed (SPEC §2.7). */
+export const activation = {
+  link: 'Tengo un código de activación',
+  title: 'Tengo un código de activación',
+  lead: 'Ingrese su documento y el código de 10 caracteres que le entregaron impreso en un centro de atención. Después elegirá su contraseña.',
+  codeLabel: 'Código de activación',
+  codeHint: 'Como figura en la hoja, por ejemplo ABCDE-FGHJK. Puede escribirlo con o sin el guion.',
 } as const;
 
 /** Error codes (SCREAMING_SNAKE) to the Spanish message a member reads. */
@@ -335,6 +357,13 @@ export const errors = {
     'El link para confirmar su nuevo email venció o ya fue usado. Pida uno nuevo desde «Mi cuenta».',
   MESSAGES_LIMIT: 'Ya le enviamos varios mensajes en la última hora. Intente de nuevo más tarde.',
   SMS_UNAVAILABLE: 'En este momento no podemos enviar SMS. Intente de nuevo más tarde.',
+  // The activation code printed at a branch ("Tengo un código de activación").
+  ACTIVATION_CODE_REQUIRED:
+    'Ingrese el código de activación que le entregaron en el centro de atención.',
+  ACTIVATION_CODE_FORMAT:
+    'El código de activación tiene 10 letras y números, como figura en la hoja impresa. Revíselo e ingréselo de nuevo.',
+  ACTIVATION_CODE_INVALID:
+    'El código de activación no es correcto, ya fue usado o venció. Revíselo; si sigue sin funcionar, pida uno nuevo en un centro de atención o llame al call center.',
   // The branch desk (src/staff).
   STAFF_PASSWORD_LENGTH: 'La contraseña del personal debe tener entre 12 y 64 caracteres.',
 } as const;
@@ -423,4 +452,338 @@ export const desk = {
   recoveryKeep:
     'Guárdelos en un lugar seguro: cada uno sirve una sola vez, para ingresar cuando no tenga el teléfono a mano. No se volverán a mostrar; anótelos o imprímalos ahora.',
   goToLogin: 'Ingresar a la mesa',
+  // Finding a member.
+  searchRequired: 'Escriba el documento o el número de socio.',
+  searchInvalid:
+    'Escriba solo el documento (con o sin puntos y guion) o el número de socio, sin letras.',
+  memberNotFound:
+    'No hay ningún socio con ese documento o número. Revise el número con el documento que el socio le muestra.',
+  lookupsLimit:
+    'Consultó muchas fichas de socios en la última hora. Por seguridad, espere antes de consultar otra; si es un error, avise a un supervisor.',
+  sendsLimit:
+    'Hizo muchos envíos e impresiones de códigos en la última hora. Por seguridad, espere antes de hacer otro; si es un error, avise a un supervisor.',
+  searchAgain: 'Buscar otro socio',
+  // The member's card.
+  memberTitle: (name: string) => `Socio: ${name}`,
+  cardTitle: 'Datos del socio',
+  documentLabel: 'Documento',
+  memberNumberLabel: 'N° de socio',
+  statusLabel: 'Estado',
+  statuses: { active: 'Activo', inactive: 'Inactivo (no puede ingresar al portal)' },
+  passwordStateLabel: 'Contraseña',
+  passwordSince: (when: string) => `Creada; último cambio el ${when}`,
+  passwordSet: 'Creada',
+  passwordNone: 'Todavía no creó su contraseña',
+  loginStateLabel: 'Ingreso al portal',
+  loginFree: 'Habilitado',
+  loginFailures: (n: number) =>
+    `Habilitado; ${n} ${n === 1 ? 'intento fallido reciente' : 'intentos fallidos recientes'}`,
+  loginPaused: (until: string, n: number) =>
+    `En pausa hasta las ${until} después de ${n} intentos fallidos`,
+  emailStateLabel: 'Email',
+  mobileStateLabel: 'Celular',
+  noEmail: 'Sin email registrado',
+  noMobile: 'Sin celular registrado',
+  inactiveNote:
+    'El socio está inactivo en el padrón: no se le pueden enviar links ni códigos. Si debería estar activo, derive el caso a la administración del padrón.',
+  // The identity check.
+  identityTitle: 'Verificar la identidad',
+  identityLead:
+    'Antes de cualquier gestión, compare el documento que el socio le muestra con los datos de arriba y registre cómo lo verificó.',
+  documentKindLegend: 'Documento mostrado',
+  documentKinds: { cedula: 'Cédula de identidad', pasaporte: 'Pasaporte', otro: 'Otro documento' },
+  noteLabel: 'Nota',
+  noteHint:
+    'Breve: por ejemplo, qué documento y si el socio vino acompañado. No escriba datos de salud.',
+  identitySubmit: 'Registrar la verificación',
+  documentKindRequired: 'Elija qué documento le mostró el socio.',
+  noteRequired: 'Escriba una nota breve sobre la verificación.',
+  noteTooLong: (max: number) => `Escriba como máximo ${max} caracteres.`,
+  fixFields: 'Revise los datos indicados.',
+  identityDone: (kind: string, time: string, note: string) =>
+    `Identidad verificada con ${kind} a las ${time}. Nota: «${note}».`,
+  identityValid: (minutes: number) =>
+    `La verificación vale ${minutes} minutos para sus gestiones con este socio.`,
+  visitRequired:
+    'Primero registre cómo verificó la identidad del socio (o la verificación venció: vale 30 minutos).',
+  memberInactive: 'El socio está inactivo: no se le pueden enviar links ni códigos.',
+  // Actions.
+  actionsTitle: 'Gestiones',
+  noPasswordNote:
+    'Usted nunca ve ni elige la contraseña: el socio la elige en «Cambiar contraseña».',
+  sendTitle: 'Enviar un link o un código',
+  sendLead: (flow: 'recovery' | 'registration') =>
+    flow === 'registration'
+      ? 'El socio todavía no tiene contraseña: recibirá el mensaje para crearla, igual que con «¿No estás registrado?».'
+      : 'El socio recibirá el mensaje para cambiar su contraseña, igual que con «¿Olvidaste tu contraseña?».',
+  sendChannelLegend: 'Enviar por',
+  sendByEmail: (to: string) => `Email a ${to}`,
+  sendBySms: (to: string) => `SMS a ${to}`,
+  send: 'Enviar',
+  channelRequired: 'Elija si el mensaje va por email o por SMS.',
+  channelUnavailable: 'El socio no tiene registrado ese dato de contacto. Actualícelo primero.',
+  sentEmail:
+    'Enviamos el link por email. Vale 30 minutos: pida al socio que abra el mensaje «Solicitud nueva contraseña» y siga el link.',
+  sentSms: (path: string) =>
+    `Enviamos el código por SMS. Vale 10 minutos: el socio lo ingresa en ${path}, con su documento.`,
+  notSent: {
+    member_limit:
+      'No se envió: el socio ya recibió 5 mensajes en la última hora. Use el código de activación impreso.',
+    number_hour_limit:
+      'No se envió: ese celular ya recibió varios SMS en la última hora. Use el email o el código impreso.',
+    number_day_limit:
+      'No se envió: ese celular ya recibió varios SMS hoy. Use el email o el código impreso.',
+    sms_budget:
+      'No se envió: el servicio de SMS está pausado por ahora. Use el email o el código impreso.',
+    no_contact: 'No se envió: el socio no tiene registrado ese dato de contacto.',
+    inactive: 'No se envió: el socio está inactivo en el padrón.',
+    unknown: 'No se envió el mensaje. Intente de nuevo.',
+  } as Record<string, string>,
+  printTitle: 'Código de activación impreso',
+  printLead:
+    'Un código de 10 caracteres para que el socio cree su contraseña desde su casa, sin email ni celular. Vale 24 horas y sirve una sola vez; imprimir uno nuevo anula el anterior.',
+  printSubmit: 'Generar e imprimir el código',
+  unlockTitle: 'Habilitar el ingreso',
+  unlockLead:
+    'Después de varios intentos fallidos el portal pausa el ingreso del socio. Quite la pausa solo con la identidad verificada.',
+  unlockSubmit: 'Quitar la pausa de ingreso',
+  unlocked: 'Quitamos la pausa: el socio ya puede ingresar.',
+  nothingToUnlock: 'El ingreso del socio no estaba en pausa.',
+  contactTitle: 'Cambiar email o celular',
+  contactLead:
+    'Avisamos al socio en el dato anterior y en el nuevo. Use un dato que el socio le confirme en persona.',
+  contactKindLegend: 'Dato a cambiar',
+  contactKinds: { email: 'Email', mobile: 'Celular' },
+  contactValueLabel: 'Nuevo email o celular',
+  contactValueHint: 'Email como nombre@ejemplo.com; celular como 099 123 456.',
+  reasonLabel: 'Motivo del cambio',
+  reasonHint: 'Por ejemplo: «cambió de número», «el email registrado tenía un error».',
+  contactSubmit: 'Guardar el cambio',
+  contactKindRequired: 'Elija qué dato quiere cambiar: email o celular.',
+  emailValueRequired: 'Escriba el nuevo email.',
+  mobileValueRequired: 'Escriba el nuevo número de celular.',
+  emailValueInvalid: 'Revise el email: debe tener la forma nombre@ejemplo.com.',
+  mobileValueInvalid: 'Escriba un celular uruguayo, por ejemplo 099 123 456.',
+  contactUnchanged: 'Ese dato ya es el que tiene registrado.',
+  reasonRequired: 'Escriba el motivo del cambio.',
+  contactChanged: (kind: string) =>
+    `Guardamos el nuevo ${kind} y avisamos al socio en el dato anterior y en el nuevo.`,
+  timelineLink: 'Ver el historial del socio',
+  // The printed slip.
+  slipTitle: 'Código de activación',
+  slipFor: (holder: string) => `Para ${holder}`,
+  slipHow: 'Cómo usarlo',
+  slipSteps: (url: string) => [
+    `Entre a ${url} (en la página de ingreso, elija «Tengo un código de activación»).`,
+    'Escriba su N° de documento y este código.',
+    'Elija su nueva contraseña.',
+  ],
+  slipExpires: (when: string) => `Vale hasta el ${when} (hora de Uruguay) y sirve una sola vez.`,
+  slipNotShared: 'No comparta este código: quien lo tenga puede crear la contraseña de su cuenta.',
+  slipHelp: (callCenter: string) => `¿Dudas? CALL CENTER ${callCenter}`,
+  printButton: 'Imprimir',
+  printShownOnce:
+    'El código se muestra solo ahora. Si la hoja se pierde, genere uno nuevo: el anterior deja de valer.',
+  backToMember: 'Volver a la ficha del socio',
+  // The member's timeline.
+  timelineTitle: (name: string) => `Historial de ${name}`,
+  timelineLead: (n: number) =>
+    `Los últimos ${n} eventos de seguridad de la cuenta, del más reciente al más antiguo.`,
+  timelineEmpty: 'Todavía no hay eventos registrados para este socio.',
+  timelineCaption: 'Eventos de la cuenta',
+  columns: {
+    when: 'Fecha y hora',
+    event: 'Evento',
+    channel: 'Canal',
+    who: 'Quién',
+    outcome: 'Resultado',
+  },
+  channels: { web: 'Web', api: 'App', desk: 'Mesa', email: 'Email', sms: 'SMS' } as Record<
+    string,
+    string
+  >,
+  actors: { member: 'El socio', system: 'Sistema', anonymous: 'Sin identificar' } as Record<
+    string,
+    string
+  >,
+  staffActor: (name: string) => `Personal: ${name}`,
+  outcomes: {
+    ok: 'Correcto',
+    failed: 'Fallido',
+    refused: 'Rechazado',
+    ignored: 'Sin envío',
+  } as Record<string, string>,
+  eventTypes: {
+    login: 'Ingreso',
+    logout: 'Salida',
+    session_expired: 'Sesión vencida',
+    throttled: 'Pausa por intentos',
+    link_sent: 'Link enviado',
+    code_sent: 'Código enviado',
+    code_verified: 'Código ingresado',
+    password_set: 'Contraseña creada o cambiada',
+    password_rehashed: 'Contraseña protegida de nuevo',
+    contact_changed: 'Datos de contacto cambiados',
+    session_closed: 'Sesión cerrada',
+    staff_action: 'Gestión en la mesa',
+  } as Record<string, string>,
+} as const;
+
+/**
+ * The desk's pages for supervisors and admins (issue 13): the staff audit and
+ * the staff accounts. `actions` names every staff_action of the audit
+ * (detail.action), also for the member's timeline at the desk.
+ */
+export const deskStaff = {
+  // The links on the desk's home.
+  linksTitle: 'Supervisión',
+  auditLink: 'Auditoría del personal',
+  staffLink: 'Personal de la mesa',
+  backHome: 'Volver a la mesa',
+  /** What each staff_action records, in a line (detail.action). */
+  actions: {
+    staff_login: 'Ingresó a la mesa',
+    staff_logout: 'Cerró su sesión',
+    staff_enrolled: 'Completó su alta',
+    staff_created: 'Creó una cuenta del personal',
+    staff_disabled: 'Desactivó una cuenta del personal',
+    staff_enabled: 'Reactivó una cuenta del personal',
+    staff_factor_reset: 'Restableció el segundo factor de una cuenta',
+    member_viewed: 'Consultó la ficha del socio',
+    identity_checked: 'Verificó la identidad',
+    contact_updated: 'Actualizó un dato de contacto',
+    activation_sent: 'Envió un enlace o código de activación',
+    activation_code_printed: 'Imprimió un código de activación',
+    member_unlocked: 'Desbloqueó la cuenta del socio',
+    timeline_viewed: 'Consultó la actividad del socio',
+  } as Record<string, string>,
+  /** An action this version does not name. */
+  otherAction: 'Otra acción',
+  /** A failed desk login names nobody: whoever tried did not prove who they were. */
+  failedLogin: 'Intento de ingreso fallido',
+  unknownEmployee: 'Sin identificar',
+  /** An operator command (npm run staff:create) as the one who acted. */
+  operator: 'Operador del sistema',
+  /** "Cuenta: Ana Pérez" under an action on a staff account. */
+  targetAccount: (name: string) => `Cuenta: ${name}`,
+  contactKinds: { email: 'email', mobile: 'celular' } as Record<string, string>,
+  /** "Dato: email" under contact_updated. */
+  contactKind: (kind: string) => `Dato: ${kind}`,
+  via: { email: 'Por email', sms: 'Por SMS' } as Record<string, string>,
+  notSent: 'No enviado',
+  documentKinds: { cedula: 'Cédula', pasaporte: 'Pasaporte', otro: 'Otro documento' },
+  outcomes: {
+    ok: 'Hecho',
+    failed: 'Fallido',
+    refused: 'Rechazado',
+    ignored: 'Sin efecto',
+  } as Record<string, string>,
+  // The staff audit.
+  auditTitle: 'Auditoría del personal',
+  auditLead:
+    'Lo que hizo el personal en la mesa, de lo más reciente a lo más antiguo. Las horas son de Uruguay.',
+  filterTitle: 'Filtrar',
+  employeeLabel: 'Empleado',
+  allEmployees: 'Todo el personal',
+  fromLabel: 'Desde el día',
+  toLabel: 'Hasta el día',
+  dateHint: 'Día, mes y año. Puede dejarlo vacío.',
+  filter: 'Filtrar',
+  clearFilters: 'Quitar los filtros',
+  filterProblems: 'Revise los filtros marcados.',
+  employeeInvalid: 'Elija un empleado de la lista.',
+  dateInvalid: 'Escriba una fecha válida, por ejemplo 25/11/2026.',
+  rangeInvalid: 'El día «Hasta» no puede ser anterior al día «Desde».',
+  pageInvalid: 'Esa página de la auditoría no existe.',
+  auditCaption: 'Acciones del personal',
+  /** "Página 2": where the table stands. */
+  pageNumber: (page: number) => `Página ${page}`,
+  tableScrollLabel: (caption: string) => `${caption} (se desplaza hacia los costados)`,
+  columns: {
+    time: 'Fecha y hora',
+    employee: 'Empleado',
+    role: 'Rol',
+    action: 'Acción',
+    member: 'N° de socio',
+    identity: 'Identidad verificada con',
+    address: 'Dirección IP',
+    outcome: 'Resultado',
+  },
+  noEvents: 'No hay acciones del personal con estos filtros.',
+  pagesLabel: 'Páginas de la auditoría',
+  newer: 'Más recientes',
+  older: 'Más antiguas',
+  // The staff accounts.
+  staffTitle: 'Personal de la mesa',
+  staffLead:
+    'Las cuentas del personal de la mesa. Al desactivar una cuenta, sus sesiones se cierran en el momento.',
+  staffListTitle: 'Cuentas',
+  you: 'Usted',
+  emailLabel: 'Email',
+  roleLabel: 'Rol',
+  statusLabel: 'Estado',
+  enrolmentLabel: 'Alta',
+  statuses: { active: 'Activa', disabled: 'Desactivada' },
+  enrolled: 'Completa',
+  notEnrolled: 'Pendiente: aún no usó su link de alta',
+  disable: 'Desactivar',
+  enable: 'Reactivar',
+  resetFactor: 'Restablecer el segundo factor',
+  newLink: 'Generar un link de alta nuevo',
+  /** Accessible names of the buttons of one account. */
+  disableLabel: (name: string) => `Desactivar la cuenta de ${name}`,
+  enableLabel: (name: string) => `Reactivar la cuenta de ${name}`,
+  resetFactorLabel: (name: string) => `Restablecer el segundo factor de ${name}`,
+  newLinkLabel: (name: string) => `Generar un link de alta nuevo para ${name}`,
+  actionsLabel: (name: string) => `Acciones sobre la cuenta de ${name}`,
+  createTitle: 'Nueva cuenta',
+  createLead:
+    'La persona recibe un link de alta para elegir su contraseña y configurar su aplicación de autenticación.',
+  nameLabel: 'Nombre y apellido',
+  newEmailLabel: 'Email de trabajo',
+  roleHints: {
+    desk: 'Busca socios y los atiende.',
+    supervisor: 'Además, ve la auditoría del personal.',
+    admin: 'Además, crea, desactiva y reactiva cuentas del personal.',
+  },
+  create: 'Crear la cuenta',
+  // Refusals.
+  fixFields: 'Revise los datos marcados.',
+  emailInvalid: 'Escriba un email válido, por ejemplo nombre@ejemplo.com.uy.',
+  emailTaken: 'Ya hay una cuenta del personal con ese email.',
+  nameInvalid: 'Escriba el nombre y apellido, de 1 a 80 caracteres.',
+  roleInvalid: 'Elija el rol de la cuenta.',
+  staffNotFound: 'No encontramos esa cuenta del personal. Puede que la lista haya cambiado.',
+  selfDisable:
+    'No puede desactivar su propia cuenta. Si hace falta, pídaselo a otro administrador.',
+  selfReset:
+    'No puede restablecer su propio segundo factor. Pídaselo a otro administrador, o ingrese con uno de sus códigos de recuperación.',
+  lastAdmin:
+    'Es la única cuenta de administración activa y no se puede desactivar. Primero cree o reactive otra cuenta de administración.',
+  resetDisabled: 'La cuenta está desactivada. Reactívela antes de generar un link de alta.',
+  // Confirmations.
+  confirmDisableTitle: 'Desactivar una cuenta',
+  confirmDisable: (name: string) =>
+    `¿Desactivar la cuenta de ${name}? No podrá ingresar a la mesa y sus sesiones abiertas se cerrarán ahora. Podrá reactivarla después.`,
+  confirmResetTitle: 'Restablecer el segundo factor',
+  confirmReset: (name: string) =>
+    `¿Restablecer el segundo factor de ${name}? Su contraseña, su aplicación de autenticación y sus códigos de recuperación dejarán de servir, sus sesiones se cerrarán, y recibirá un link de alta nuevo para configurarlos otra vez.`,
+  confirmDisableButton: 'Sí, desactivar',
+  confirmResetButton: 'Sí, restablecer',
+  cancel: 'No, volver al personal',
+  // Done.
+  disabledDone: (name: string) =>
+    `La cuenta de ${name} quedó desactivada y sus sesiones se cerraron.`,
+  enabledDone: (name: string) => `La cuenta de ${name} quedó activa otra vez.`,
+  createdTitle: 'Cuenta creada',
+  createdLead: (name: string) => `La cuenta de ${name} fue creada. Falta que complete su alta.`,
+  resetTitle: 'Link de alta nuevo',
+  resetLead: (name: string) =>
+    `El segundo factor de ${name} fue restablecido y sus sesiones se cerraron. Falta que complete su alta otra vez.`,
+  linkTitle: 'Link de alta',
+  linkHandOver: (when: string) =>
+    `Entregue este link solo a esa persona, en mano o por un medio seguro. Sirve una sola vez y vence el ${when}.`,
+  linkWarning:
+    'Quien abra el link elige la contraseña y el segundo factor de la cuenta. No se volverá a mostrar: si se pierde, genere uno nuevo desde esta página.',
+  backToStaff: 'Volver al personal',
 } as const;

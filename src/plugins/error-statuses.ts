@@ -31,6 +31,7 @@ export const ERROR_STATUSES = {
   // Refused by a flow: the member corrects the input and tries again.
   DOCUMENT_HAS_CHECK_DIGIT: 400,
   CODE_INVALID: 400,
+  ACTIVATION_CODE_INVALID: 400,
   TOKEN_INVALID: 400,
   PASSWORD_REJECTED: 400,
   // The member home (src/flows/settings): another member's session is not found.
@@ -71,6 +72,8 @@ export const ERROR_STATUSES = {
   PASSWORD_IS_PERSONAL: 400,
   PASSWORD_COMMON: 400,
   PASSWORD_IS_SERVICE_WORD: 400,
+  ACTIVATION_CODE_REQUIRED: 400,
+  ACTIVATION_CODE_FORMAT: 400,
   STAFF_PASSWORD_LENGTH: 400,
 } as const satisfies Record<ErrorCode, number>;
 

@@ -7,6 +7,7 @@
 // and the assets answer the portal's error page. No path decides it.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FlowError, invalidFields } from '../flows/errors.ts';
+import { ACTIVATION_CODE_PATH } from '../flows/recovery/activation.ts';
 import { CHANGE_PASSWORD_PATH } from '../flows/recovery/service.ts';
 import { type ErrorCode, errors } from '../messages/es.ts';
 import { errorPage } from '../views/pages/error.ts';
@@ -29,6 +30,11 @@ const FORM_PAGES: ReadonlyMap<string, string> = new Map([
   ['/mesa/ingresar', '/mesa/ingresar'],
   ['/mesa/alta', '/mesa/alta'],
   ['/mesa/salir', '/mesa'],
+  // A member's card and its actions: back to the card.
+  ...['', '/identidad', '/enviar', '/codigo', '/desbloquear', '/contacto', '/historial'].map(
+    (action): [string, string] => [`/mesa/socios/:id${action}`, '/mesa'],
+  ),
+  [ACTIVATION_CODE_PATH, ACTIVATION_CODE_PATH],
   ...Object.values(RECOVERY_PATHS).flatMap((base): [string, string][] => [
     [base, base],
     [`${base}/codigo`, base],

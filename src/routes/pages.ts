@@ -16,6 +16,8 @@ import { useHtmlErrors } from '../plugins/errors.ts';
 import { registerPageGuards } from '../plugins/session.ts';
 import { registerAccountPages } from './web/account.ts';
 import { registerDeskPages } from './web/desk.ts';
+import { registerDeskMemberPages } from './web/desk-members.ts';
+import { registerDeskStaffPages } from './web/desk-staff.ts';
 import { registerDevMailbox } from './web/dev-mailbox.ts';
 import { registerLoginPages } from './web/login.ts';
 import { registerRecoveryPages } from './web/recovery.ts';
@@ -30,5 +32,7 @@ export const pagesPlugin: FastifyPluginAsync<{ deps: AppParts }> = async (pages,
   registerAccountPages(pages, deps);
   registerRecoveryPages(pages, deps);
   registerDeskPages(pages, deps);
+  registerDeskMemberPages(pages, deps);
+  registerDeskStaffPages(pages, deps);
   if (deps.config.devMailbox && deps.config.env !== 'production') registerDevMailbox(pages, deps);
 };

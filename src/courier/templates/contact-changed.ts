@@ -13,6 +13,8 @@ export function contactChangedEmail(input: {
   brand: Brand;
   at: Date;
   kind: 'email' | 'mobile';
+  /** Changed by an employee at a branch (issue 13), not by the member online. */
+  atBranch?: boolean;
 }): EmailContent {
   const { brand } = input;
   const when = new Intl.DateTimeFormat('es-UY', {
@@ -21,7 +23,7 @@ export function contactChangedEmail(input: {
     timeZone: 'America/Montevideo',
   }).format(input.at);
   const texts = mail.contactChanged;
-  const what = texts.what(texts.kinds[input.kind], when);
+  const what = (input.atBranch ? texts.whatAtBranch : texts.what)(texts.kinds[input.kind], when);
   const notYou = texts.notYou(brand);
   const signature = mail.signature(brand);
   const text = emailText(brand, [texts.greeting, '', what, '', texts.ok, notYou, '', signature]);

@@ -7,5 +7,7 @@ import { type FieldErrors, FlowError } from '../errors.ts';
 export const recoveryErrors = {
   codeInvalid: () => new FlowError('CODE_INVALID', { code: errors.CODE_INVALID }),
   tokenInvalid: () => new FlowError('TOKEN_INVALID'),
+  activationCodeInvalid: () =>
+    new FlowError('ACTIVATION_CODE_INVALID', { code: errors.ACTIVATION_CODE_INVALID }),
   passwordRejected: (fields: FieldErrors) => new FlowError('PASSWORD_REJECTED', fields),
 } as const;

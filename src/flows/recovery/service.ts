@@ -164,6 +164,89 @@ async function fulfilSmsRequest(
   if (outcome.queued) deps.courier.wake();
 }
 
+/**
+ * A link or code sent at a branch's request (issue 13), for a member the
+ * employee found and whose identity they checked: the member's own
+ * request's rules and limits (per member, per number, the SMS budget), the
+ * same messages, through the same outbox. Registration when the member has
+ * no password yet, recovery otherwise. Answers why nothing was sent, or
+ * null; the caller audits it as the employee's action.
+ */
+export async function sendPasswordMessageFor(
+  deps: FlowDeps,
+  memberId: number,
+  channel: DeliveryChannel,
+): Promise<{ refusal: string | null; flow: RecoveryFlow }> {
+  const now = deps.clock.now();
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const member = await trx
+      .selectFrom('members')
+      .selectAll()
+      .where('id', '=', memberId)
+      .forUpdate()
+      .executeTakeFirst();
+    const flow: RecoveryFlow = member?.password_hash ? 'recovery' : 'registration';
+    // Counted as a request from elsewhere: the branch is not the member's device.
+    const refusal = await whyNotSend(trx, deps, member, channel, now, false);
+    if (refusal || !member) return { refusal: refusal ?? 'unknown', flow };
+    await retireSecrets(trx, member.id, now, {
+      purposes: RECOVERY_PURPOSES,
+      fromElsewhereOnly: true,
+    });
+    if (channel === 'sms') {
+      const code = generateNumericCode(6);
+      const secretId = await storeSecret(trx, {
+        memberId: member.id,
+        kind: 'sms_code',
+        purpose: flow,
+        secretHash: smsCodeHash(deps, member.id, code),
+        now,
+        minutes: SMS_CODE_MINUTES,
+      });
+      await enqueueMessage(
+        trx,
+        deps.clock,
+        deps.secret,
+        {
+          channel: 'sms',
+          to: member.mobile as string,
+          template: 'sms-code',
+          content: smsCodeMessage({ brand: deps.brand, code, minutes: SMS_CODE_MINUTES }),
+        },
+        member.id,
+        { secretId, knownDevice: false },
+      );
+    } else {
+      const token = generateToken();
+      const secretId = await storeSecret(trx, {
+        memberId: member.id,
+        kind: 'email_link',
+        purpose: flow,
+        secretHash: hashToken(token),
+        now,
+        minutes: EMAIL_LINK_MINUTES,
+      });
+      const link = `${deps.publicUrl}${CHANGE_PASSWORD_PATH}?token=${token}`;
+      await enqueueMessage(
+        trx,
+        deps.clock,
+        deps.secret,
+        {
+          channel: 'email',
+          to: member.email as string,
+          template: 'password-request',
+          content: passwordRequestEmail({ brand: deps.brand, link, minutes: EMAIL_LINK_MINUTES }),
+        },
+        member.id,
+        { secretId, knownDevice: false },
+      );
+    }
+    return { refusal: null, flow };
+  });
+  if (!outcome.refusal) deps.courier.wake();
+  return outcome;
+}
+
 /** A password request by email, handed off to be fulfilled in a batch with others. */
 export interface EmailRequest {
   identifier: string;
@@ -490,7 +573,7 @@ export async function verifySmsCode(
 }
 
 /** Counts one code try against the address's budget of wrong codes; refuses past it. */
-async function spendCodeTry(
+export async function spendCodeTry(
   deps: FlowDeps,
   identifier: string,
   context: RequestContext,
@@ -527,7 +610,7 @@ function requestsBudget(
   return look(deps.db, deps.clock, key, deps.limits.passwordRequestsPerAddress);
 }
 
-function documentHashOf(deps: FlowDeps, identifier: string): string {
+export function documentHashOf(deps: FlowDeps, identifier: string): string {
   return keyedHash(deps.secret, 'document', identifier);
 }
 
@@ -559,7 +642,7 @@ async function refuseRequests(
 export async function peekPasswordToken(
   deps: FlowDeps,
   token: string | undefined,
-): Promise<{ flow: RecoveryFlow; holder: string } | null> {
+): Promise<{ flow: PasswordPurpose; holder: string } | null> {
   const found = await liveToken(deps, token, deps.clock.now());
   if (!found) return null;
   const { secret, member } = found;
@@ -570,13 +653,14 @@ export async function peekPasswordToken(
 }
 
 /**
- * The live link or set-password token of recovery or registration behind a
- * raw token, with its active member; null otherwise.
+ * The live link or set-password token of recovery, registration or a
+ * branch's activation code behind a raw token, with its active member; null
+ * otherwise.
  */
 async function liveToken(deps: FlowDeps, token: string | undefined, now: Date) {
   if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const secret = await peekSecret(deps.db, hashToken(token), ['email_link', 'set_password'], now);
-  if (!secret || !isRecoveryPurpose(secret.purpose)) return null;
+  if (!secret || !isPasswordPurpose(secret.purpose)) return null;
   const member = await deps.db
     .selectFrom('members')
     .selectAll()
@@ -606,7 +690,7 @@ export async function setPasswordWithToken(
   deps: FlowDeps,
   input: SetPasswordInput,
   context: RequestContext,
-): Promise<{ flow: RecoveryFlow }> {
+): Promise<{ flow: PasswordPurpose }> {
   const now = deps.clock.now();
   const found = await liveToken(deps, input.token, now);
   if (!found) throw recoveryErrors.tokenInvalid();
@@ -622,7 +706,8 @@ export async function setPasswordWithToken(
 
   await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, member.document));
   const passwordHash = await deps.hasher.hash(password);
-  const via = secret.kind === 'email_link' ? 'email' : 'sms';
+  const via =
+    secret.purpose === 'activation' ? 'desk' : secret.kind === 'email_link' ? 'email' : 'sms';
 
   // The token is used up in the same transaction as the change: of concurrent
   // uses, one sets the password.
@@ -646,7 +731,7 @@ export async function setPasswordWithToken(
   return { flow: secret.purpose };
 }
 
-function readIdentifier(raw: string | undefined, fields: Record<string, string>): string {
+export function readIdentifier(raw: string | undefined, fields: Record<string, string>): string {
   const trimmed = (raw ?? '').trim();
   if (trimmed === '') {
     fields.document = errors.DOCUMENT_OR_MEMBER_REQUIRED;
@@ -724,6 +809,13 @@ const RECOVERY_PURPOSES: readonly RecoveryFlow[] = ['recovery', 'registration'];
 
 function isRecoveryPurpose(purpose: SecretPurpose): purpose is RecoveryFlow {
   return (RECOVERY_PURPOSES as readonly string[]).includes(purpose);
+}
+
+/** What a set-password token may be for: recovery, registration, or a branch's activation code. */
+export type PasswordPurpose = RecoveryFlow | 'activation';
+
+function isPasswordPurpose(purpose: SecretPurpose): purpose is PasswordPurpose {
+  return purpose === 'activation' || isRecoveryPurpose(purpose);
 }
 
 function smsCodeHash(deps: FlowDeps, memberId: number, code: string): string {

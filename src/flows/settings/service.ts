@@ -379,7 +379,7 @@ export async function recentActivity(deps: FlowDeps, memberId: number): Promise<
 }
 
 /** An audit event's detail as an object (jsonb comes parsed from pg and PGlite; text is parsed). */
-function readDetail(detail: unknown): Record<string, unknown> {
+export function readDetail(detail: unknown): Record<string, unknown> {
   if (typeof detail === 'string') {
     try {
       return readDetail(JSON.parse(detail));
@@ -425,7 +425,10 @@ function activityText(
     case 'session_closed':
       return detail.scope === 'others' ? texts.otherSessionsClosed : texts.sessionClosed;
     case 'staff_action':
-      return texts.staffAction;
+      return (
+        (typeof detail.action === 'string' ? texts.staffActions[detail.action] : undefined) ??
+        texts.staffAction
+      );
     default:
       return texts.other;
   }

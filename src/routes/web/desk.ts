@@ -393,11 +393,4 @@ export function registerDeskPages(pages: FastifyInstance, deps: AppParts): void 
       }),
     );
   });
-
-  // The member search is the next part of issue 13: until it lands, the
-  // home's form leads here, behind the same guard, and says so. Replace this
-  // route (not add another) when it does.
-  pages.get(DESK_PATHS.search, anyStaff, async (_request, reply) =>
-    page(reply, deskMessagePage(site, { title: desk.searchTitle, message: desk.searchNotReady })),
-  );
 }

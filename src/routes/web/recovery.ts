@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppParts } from '../../deps.ts';
 import { FlowError } from '../../flows/errors.ts';
+import { ACTIVATION_CODE_PATH, redeemActivationCode } from '../../flows/recovery/activation.ts';
 import {
   CHANGE_PASSWORD_PATH,
   peekPasswordToken,
@@ -13,6 +14,7 @@ import { type RecoveryFlow, SET_PASSWORD_TOKEN_MINUTES } from '../../flows/recov
 import { statusOf } from '../../plugins/error-statuses.ts';
 import { applyErrorHeaders } from '../../plugins/errors.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
+import { activationCodePage } from '../../views/pages/activation.ts';
 import { changePasswordPage } from '../../views/pages/change-password.ts';
 import { RECOVERY_PATHS, recoveryPage } from '../../views/pages/recovery.ts';
 import { formField, requestContext, resendForm } from '../context.ts';
@@ -74,6 +76,11 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): voi
       }
     });
 
+    // The code step on its own, for a code a branch sent (src/routes/web/desk-members.ts).
+    app.get(`${base}/codigo`, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(HTML).send(recoveryPage(deps.site, { flow, captcha: deps.captcha, step: 'code' })),
+    );
+
     app.post(`${base}/codigo`, { schema: { hide: true } }, async (request, reply) => {
       const document = formField(request.body, 'document');
       try {
@@ -98,6 +105,38 @@ export function registerRecoveryPages(app: FastifyInstance, deps: AppParts): voi
       }
     });
   }
+
+  // "Tengo un código de activación": a right printed code leads to "Cambiar contraseña".
+  app.get(ACTIVATION_CODE_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(HTML).send(activationCodePage(deps.site, { captcha: deps.captcha })),
+  );
+
+  app.post(ACTIVATION_CODE_PATH, { schema: { hide: true } }, async (request, reply) => {
+    const document = formField(request.body, 'document');
+    try {
+      const { token } = await redeemActivationCode(
+        flowDeps,
+        {
+          document,
+          code: formField(request.body, 'code'),
+          captcha: formField(request.body, deps.captcha.widget.fieldName),
+        },
+        requestContext(request, 'web'),
+      );
+      reply.setCookie(tokenCookie, token, tokenCookieOptions);
+      return reply.redirect(CHANGE_PASSWORD_PATH, 303);
+    } catch (error) {
+      // The code typed is never shown again; the document is.
+      return resendForm(reply, error, (e) =>
+        activationCodePage(deps.site, {
+          captcha: deps.captcha,
+          document: (document ?? '').slice(0, 32),
+          message: e.message,
+          fields: e.fields,
+        }),
+      );
+    }
+  });
 
   const renderChange = (
     reply: FastifyReply,

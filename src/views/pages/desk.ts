@@ -16,9 +16,11 @@ export const DESK_PATHS = {
   logout: '/mesa/salir',
   enrolment: '/mesa/alta',
   search: '/mesa/socios',
+  /** One member's card; its actions post to sub-paths (src/routes/web/desk-members.ts). */
+  member: (id: number) => `/mesa/socios/${id}`,
 } as const;
 
-function info(message: string | undefined): Html | '' {
+export function info(message: string | undefined): Html | '' {
   return message ? html`<div class="alert alert-info" role="status"><p>${message}</p></div>` : '';
 }
 
@@ -30,7 +32,7 @@ export interface DeskLoginView {
 }
 
 /** The desk's name in the header, which leads to the desk's home. */
-const DESK_AREA = { name: desk.areaName, home: DESK_PATHS.home };
+export const DESK_AREA = { name: desk.areaName, home: DESK_PATHS.home };
 
 export function deskLoginPage(site: PageSite, view: DeskLoginView): string {
   const fields = view.fields ?? {};

@@ -1,6 +1,7 @@
 // Screen 1 of the manual: "Bienvenido al Portal del Socio".
 import type { Captcha } from '../../captcha/port.ts';
-import { manual, text } from '../../messages/es.ts';
+import { ACTIVATION_CODE_PATH } from '../../flows/recovery/activation.ts';
+import { activation, manual, text } from '../../messages/es.ts';
 import type { PageSite } from '../../site/site.ts';
 import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
@@ -50,6 +51,7 @@ ${errorSummary(view.message, fields)}
 <nav class="form-links" aria-label="${text.loginHelpLinks}">
   <a href="/olvide-mi-contrasena">${manual.forgotPassword}</a>
   <a href="/registro">${manual.notRegistered}</a>
+  <a href="${ACTIVATION_CODE_PATH}">${activation.link}</a>
 </nav>`,
   });
 }

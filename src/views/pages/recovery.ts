@@ -42,7 +42,19 @@ export function recoveryPage(site: PageSite, view: RecoveryView): string {
 <div class="alert alert-info" role="status"><p>${manual.smsSent}</p></div>
 ${errorSummary(view.message, fields)}
 <form method="post" action="${base}/codigo" novalidate>
-  <input type="hidden" name="document" value="${view.document ?? ''}">
+  ${
+    // Opened without a request (a code a branch sent): the member types the document too.
+    view.document === undefined || fields.document !== undefined
+      ? textField({
+          name: 'document',
+          label: manual.memberOrDocumentLabel,
+          value: view.document ?? '',
+          autocomplete: 'username',
+          inputmode: 'numeric',
+          error: fields.document,
+        })
+      : html`<input type="hidden" name="document" value="${view.document}">`
+  }
   ${textField({
     name: 'code',
     label: manual.codeLabel,
