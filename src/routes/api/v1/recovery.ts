@@ -2,6 +2,7 @@
 // relative to the API's prefix (src/routes/api.ts).
 import type { FastifyInstance } from 'fastify';
 import type { AppParts } from '../../../deps.ts';
+import { redeemActivationCode } from '../../../flows/recovery/activation.ts';
 import {
   requestPasswordChange,
   setPasswordWithToken,
@@ -93,6 +94,41 @@ export function registerRecoveryApi(app: FastifyInstance, deps: AppParts): void 
     },
     async (request) => {
       const { token } = await verifySmsCode(flowDeps, request.body, requestContext(request, 'api'));
+      return { token };
+    },
+  );
+
+  app.post<{ Body: { document: string; code: string; captcha?: string } }>(
+    '/activation-codes/redeem',
+    {
+      schema: {
+        tags: ['password'],
+        summary: 'Exchange an activation code printed at a branch for a set-password token',
+        description:
+          'The 10-character code a branch desk printed for the member ("Tengo un código de activación"), with or without its dash, in any case. Wrong codes are refused alike (unknown document, used, expired or spent code) and spend the address\'s budget of wrong codes.',
+        body: {
+          type: 'object',
+          properties: {
+            document: { type: 'string', maxLength: 64 },
+            code: { type: 'string', maxLength: 64 },
+            captcha: { type: 'string', maxLength: 8192 },
+          },
+          required: ['document', 'code'],
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] },
+          400: errorRef,
+          429: errorRef,
+        },
+      },
+    },
+    async (request) => {
+      const { token } = await redeemActivationCode(
+        flowDeps,
+        { ...request.body, captcha: request.body.captcha },
+        requestContext(request, 'api'),
+      );
       return { token };
     },
   );
