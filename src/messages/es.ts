@@ -588,7 +588,7 @@ export const desk = {
   // The member's timeline.
   timelineTitle: (name: string) => `Historial de ${name}`,
   timelineLead: (n: number) =>
-    `Los últimos ${n} eventos de seguridad de la cuenta, del más reciente al más antiguo.`,
+    `Los eventos de seguridad de la cuenta (hasta los últimos ${n}), del más reciente al más antiguo.`,
   timelineEmpty: 'Todavía no hay eventos registrados para este socio.',
   timelineCaption: 'Eventos de la cuenta',
   columns: {

@@ -12,9 +12,11 @@ import { renderPage } from '../layout.ts';
 import { errorSummary, type FieldMessages, textField } from '../partials.ts';
 import { DESK_AREA, DESK_PATHS, info } from './desk.ts';
 
+/** "14:05": a time within the day, as a counter reads it. */
 const TIME_ONLY = new Intl.DateTimeFormat('es-UY', {
   hour: '2-digit',
   minute: '2-digit',
+  hourCycle: 'h23',
   timeZone: 'America/Montevideo',
 });
 
