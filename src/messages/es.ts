@@ -413,7 +413,6 @@ export const desk = {
   searchLabel: 'Documento o N° de socio',
   searchHint: 'El documento en cualquier formato, o el número de socio.',
   search: 'Buscar',
-  searchNotReady: 'La búsqueda de socios todavía no está disponible en esta versión de la mesa.',
   backHome: 'Volver a la mesa',
   logOut: 'Cerrar sesión',
   // Refused by role.
@@ -687,7 +686,6 @@ export const deskStaff = {
   allEmployees: 'Todo el personal',
   fromLabel: 'Desde el día',
   toLabel: 'Hasta el día',
-  dateHint: 'Día, mes y año. Puede dejarlo vacío.',
   filter: 'Filtrar',
   clearFilters: 'Quitar los filtros',
   filterProblems: 'Revise los filtros marcados.',

@@ -30,7 +30,8 @@ const FORM_PAGES: ReadonlyMap<string, string> = new Map([
   ['/mesa/ingresar', '/mesa/ingresar'],
   ['/mesa/alta', '/mesa/alta'],
   ['/mesa/salir', '/mesa'],
-  // A member's card and its actions: back to the card.
+  // The member search, a member's card and its actions: back to the desk.
+  ['/mesa/socios', '/mesa'],
   ...['', '/identidad', '/enviar', '/codigo', '/desbloquear', '/contacto', '/historial'].map(
     (action): [string, string] => [`/mesa/socios/:id${action}`, '/mesa'],
   ),

@@ -125,7 +125,7 @@ describe(`the branch desk's member pages (${databaseLabel})`, () => {
     });
     const { cookie, staff } = await employee();
     for (const q of ['4.123.456', '412345-6', ' 4123456 ', '770011']) {
-      const found = await get(`/mesa/socios?q=${encodeURIComponent(q)}`, cookie);
+      const found = await post('/mesa/socios', { q }, cookie);
       assert.equal(found.statusCode, 303, q);
       assert.equal(found.headers.location, `/mesa/socios/${member.id}`);
     }
@@ -144,10 +144,10 @@ describe(`the branch desk's member pages (${databaseLabel})`, () => {
       [['member_viewed', 'staff', String(staff.id), 'desk', 'desk']],
     );
 
-    const unknown = await get('/mesa/socios?q=9999999', cookie);
+    const unknown = await post('/mesa/socios', { q: '9999999' }, cookie);
     assert.equal(unknown.statusCode, 404);
     assert.ok(unknown.body.includes(shown(desk.memberNotFound)));
-    const junk = await get('/mesa/socios?q=abc', cookie);
+    const junk = await post('/mesa/socios', { q: 'abc' }, cookie);
     assert.equal(junk.statusCode, 400);
     assert.ok(junk.body.includes(shown(desk.searchInvalid)));
     assert.equal((await get('/mesa/socios/abc', cookie)).statusCode, 404);
@@ -607,7 +607,7 @@ describe(`the branch desk's member pages (${databaseLabel})`, () => {
   it('every member route: anonymous goes to the desk login, a member session opens nothing, every role may act', async () => {
     const member = await createMember(t.db);
     const routes: [string, string][] = [
-      ['GET', '/mesa/socios?q=1'],
+      ['POST', '/mesa/socios'],
       ['GET', `/mesa/socios/${member.id}`],
       ['POST', `/mesa/socios/${member.id}/identidad`],
       ['POST', `/mesa/socios/${member.id}/enviar`],

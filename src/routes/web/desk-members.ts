@@ -3,7 +3,7 @@
 // audited as the employee's `staff_action` (who, role, member, identity
 // check, action, time, address); the member reads them in their activity.
 //
-//   GET  /mesa/socios?q=…                 search → 303 to the card
+//   POST /mesa/socios (q)                 search → 303 to the card
 //   GET  /mesa/socios/:id                 the card (and the identity check, or the actions)
 //   POST /mesa/socios/:id/identidad       record how identity was checked (opens a visit)
 //   POST /mesa/socios/:id/enviar          link by email or code by SMS     ┐
@@ -198,10 +198,14 @@ export function registerDeskMemberPages(pages: FastifyInstance, deps: AppParts):
     reply.redirect(`${DESK_PATHS.member(member.id)}?hecho=${notice}`, 303);
 
   // --- Search and card ------------------------------------------------------
-  pages.get(DESK_PATHS.search, guard, async (request, reply) => {
+  // A post, not a query string: documents stay out of the browser's history
+  // and of every address bar on a shared branch computer.
+  pages.get(DESK_PATHS.search, guard, async (_request, reply) =>
+    reply.redirect(DESK_PATHS.home, 303),
+  );
+  pages.post(DESK_PATHS.search, guard, async (request, reply) => {
     const { staff } = staffOf(request);
-    const raw = (request.query as Record<string, unknown>).q;
-    const query = typeof raw === 'string' ? raw.slice(0, 64) : '';
+    const query = (formField(request.body, 'q') ?? '').slice(0, 64);
     try {
       const identifier = readMemberQuery(query);
       const member = await findMemberForDesk(db, identifier).catch(async (error) => {

@@ -22,7 +22,7 @@ const TIME_ONLY = new Intl.DateTimeFormat('es-UY', {
 
 /** The search form, on the home and above a search's answer. */
 export function memberSearchForm(view: { query?: string; error?: string } = {}): Html {
-  return html`<form method="get" action="${DESK_PATHS.search}" role="search">
+  return html`<form method="post" action="${DESK_PATHS.search}" role="search">
   ${textField({
     name: 'q',
     label: desk.searchLabel,

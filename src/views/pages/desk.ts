@@ -91,7 +91,7 @@ export function deskHomePage(site: PageSite, view: DeskHomeView): string {
 <p class="desk-note">${desk.sessionLimits(view.idleMinutes, view.maxHours)}</p>
 <section class="desk-section" aria-labelledby="buscar-socio">
   <h2 id="buscar-socio">${desk.searchTitle}</h2>
-  <form method="get" action="${DESK_PATHS.search}" role="search">
+  <form method="post" action="${DESK_PATHS.search}" role="search">
     ${textField({
       name: 'q',
       label: desk.searchLabel,
