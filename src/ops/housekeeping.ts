@@ -1,7 +1,8 @@
 // What the server forgets on a schedule: ended sessions (members' and staff's), used CAPTCHA
 // solutions, and the records of links, codes and messages once no rule
 // needs them (limits look back one day; a week leaves room for support),
-// ended throttle windows, and audit events past AUDIT_RETENTION_DAYS.
+// ended throttle windows, and audit events (and the desk's identity checks
+// they name) past AUDIT_RETENTION_DAYS.
 
 import { deleteOldAuditEvents } from '../audit/query.ts';
 import type { Clock } from '../auth/clock.ts';
@@ -34,8 +35,9 @@ export async function runHousekeeping(
     .execute();
   await db.deleteFrom('dev_mailbox').where('created_at', '<', cutoff).execute();
   await deleteStaleThrottles(db, clock);
-  await deleteOldAuditEvents(
-    db,
-    new Date(now.getTime() - options.auditRetentionDays * 24 * 60 * 60_000),
-  );
+  const auditCutoff = new Date(now.getTime() - options.auditRetentionDays * 24 * 60 * 60_000);
+  await deleteOldAuditEvents(db, auditCutoff);
+  // The desk's identity checks are what its audited actions name (visit_id):
+  // kept as long as the audit.
+  await db.deleteFrom('staff_visits').where('created_at', '<', auditCutoff).execute();
 }

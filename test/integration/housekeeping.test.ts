@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSession } from '../../src/auth/sessions.ts';
 import { runHousekeeping } from '../../src/ops/housekeeping.ts';
+import { createStaff } from '../../src/staff/accounts.ts';
 import { buildTestApp, createMember, databaseLabel, type TestApp } from '../helper.ts';
 
 describe(`housekeeping (${databaseLabel})`, () => {
@@ -60,6 +61,35 @@ describe(`housekeeping (${databaseLabel})`, () => {
     assert.deepEqual(
       mailbox.map((r) => r.created_at.getTime()),
       [recent.getTime()],
+    );
+  });
+
+  it("keeps the desk's identity checks as long as the audit that names them", async () => {
+    const member = await createMember(t.db);
+    const { staff } = await createStaff(t.db, t.clock, {
+      email: 'limpieza@example.org',
+      name: 'Mesa',
+      role: 'desk',
+      createdBy: 'test',
+    });
+    const day = 24 * 60 * 60_000;
+    const now = t.clock.now();
+    for (const ago of [11, 9])
+      await t.db
+        .insertInto('staff_visits')
+        .values({
+          staff_id: staff.id,
+          member_id: member.id,
+          document_kind: 'cedula',
+          note: `hace ${ago} días`,
+          created_at: new Date(now.getTime() - ago * day),
+        })
+        .execute();
+    await runHousekeeping(t.db, t.clock, { auditRetentionDays: 10 });
+    const left = await t.db.selectFrom('staff_visits').select('note').execute();
+    assert.deepEqual(
+      left.map((r) => r.note),
+      ['hace 9 días'],
     );
   });
 });
