@@ -12,6 +12,7 @@ import * as canonicalDocuments from './2026-12-02-005-canonical-documents.ts';
 import * as secretPurposes from './2026-12-02-006-secret-purposes.ts';
 import * as staff from './2026-12-02-007-staff.ts';
 import * as printedCodes from './2026-12-02-008-printed-codes.ts';
+import * as staffAuditIndexes from './2026-12-02-009-staff-audit-indexes.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-006-secret-purposes': secretPurposes,
   '2026-12-02-007-staff': staff,
   '2026-12-02-008-printed-codes': printedCodes,
+  '2026-12-02-009-staff-audit-indexes': staffAuditIndexes,
 };

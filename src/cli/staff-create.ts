@@ -9,10 +9,10 @@ import { systemClock } from '../auth/clock.ts';
 import { loadConfig } from '../config.ts';
 import { createStaff, ENROLMENT_HOURS, STAFF_ROLES, StaffError } from '../staff/accounts.ts';
 import { describeStartupError } from '../startup-errors.ts';
+import { DESK_PATHS } from '../views/pages/desk.ts';
 import { UsageError, withDatabase } from './common.ts';
 
 /** Where an enrolment link opens (the desk's enrolment page). */
-export const ENROLMENT_PATH = '/mesa/alta';
 
 const USAGE = `usage: npm run staff:create -- --email EMAIL --name "NAME" --role ${STAFF_ROLES.join('|')}
 
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
         actor: systemActor('cli:staff:create'),
         detail: { action: 'staff_created', staff_id: staff.id, role: staff.role },
       });
-      const link = `${config.publicUrl}${ENROLMENT_PATH}?token=${enrolment.token}`;
+      const link = `${config.publicUrl}${DESK_PATHS.enrolment}?token=${enrolment.token}`;
       process.stdout.write(
         `Created ${staff.role} ${staff.name} <${staff.email}> (staff user ${staff.id}).\n` +
           `Enrolment link, valid until ${enrolment.expiresAt.toISOString()} and usable once:\n\n  ${link}\n\n` +

@@ -500,7 +500,7 @@ export const desk = {
   noteTooLong: (max: number) => `Escriba como máximo ${max} caracteres.`,
   fixFields: 'Revise los datos indicados.',
   identityDone: (kind: string, time: string, note: string) =>
-    `Identidad verificada con ${kind} a las ${time}. Nota: «${note}».`,
+    `Identidad verificada con ${kind} a las ${time}. Nota: «${note.replace(/[.\s]+$/, '')}».`,
   identityValid: (minutes: number) =>
     `La verificación vale ${minutes} minutos para sus gestiones con este socio.`,
   visitRequired:
@@ -579,7 +579,7 @@ export const desk = {
   ],
   slipExpires: (when: string) => `Vale hasta el ${when} (hora de Uruguay) y sirve una sola vez.`,
   slipNotShared: 'No comparta este código: quien lo tenga puede crear la contraseña de su cuenta.',
-  slipHelp: (callCenter: string) => `¿Dudas? CALL CENTER ${callCenter}`,
+  slipHelp: (callCenter: string) => `¿Dudas? CALL\u00a0CENTER\u00a0${callCenter}`,
   printButton: 'Imprimir',
   printShownOnce:
     'El código se muestra solo ahora. Si la hoja se pierde, genere uno nuevo: el anterior deja de valer.',
@@ -696,7 +696,6 @@ export const deskStaff = {
   auditCaption: 'Acciones del personal',
   /** "Página 2": where the table stands. */
   pageNumber: (page: number) => `Página ${page}`,
-  tableScrollLabel: (caption: string) => `${caption} (se desplaza hacia los costados)`,
   columns: {
     time: 'Fecha y hora',
     employee: 'Empleado',
@@ -723,7 +722,7 @@ export const deskStaff = {
   enrolmentLabel: 'Alta',
   statuses: { active: 'Activa', disabled: 'Desactivada' },
   enrolled: 'Completa',
-  notEnrolled: 'Pendiente: aún no usó su link de alta',
+  notEnrolled: 'Pendiente',
   disable: 'Desactivar',
   enable: 'Reactivar',
   resetFactor: 'Restablecer el segundo factor',
@@ -780,7 +779,7 @@ export const deskStaff = {
     `El segundo factor de ${name} fue restablecido y sus sesiones se cerraron. Falta que complete su alta otra vez.`,
   linkTitle: 'Link de alta',
   linkHandOver: (when: string) =>
-    `Entregue este link solo a esa persona, en mano o por un medio seguro. Sirve una sola vez y vence el ${when}.`,
+    `Entregue este link solo a esa persona, en mano o por un medio seguro. Vence el ${when} y sirve una sola vez.`,
   linkWarning:
     'Quien abra el link elige la contraseña y el segundo factor de la cuenta. No se volverá a mostrar: si se pierde, genere uno nuevo desde esta página.',
   backToStaff: 'Volver al personal',

@@ -9,6 +9,7 @@ import type { StaffRole } from '../../staff/accounts.ts';
 import { type Html, html, raw } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import { errorSummary, type FieldMessages, textField } from '../partials.ts';
+import { deskStaffLinks } from './desk-staff.ts';
 
 export const DESK_PATHS = {
   home: '/mesa',
@@ -101,6 +102,7 @@ export function deskHomePage(site: PageSite, view: DeskHomeView): string {
     <button type="submit" class="button button-primary">${desk.search}</button>
   </form>
 </section>
+${deskStaffLinks(view.role)}
 <form method="post" action="${DESK_PATHS.logout}" class="desk-logout">
   <button type="submit" class="button button-secondary">${desk.logOut}</button>
 </form>`,

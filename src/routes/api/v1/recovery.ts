@@ -105,7 +105,7 @@ export function registerRecoveryApi(app: FastifyInstance, deps: AppParts): void 
         tags: ['password'],
         summary: 'Exchange an activation code printed at a branch for a set-password token',
         description:
-          'The 10-character code a branch desk printed for the member ("Tengo un código de activación"), with or without its dash, in any case. Wrong codes are refused alike (unknown document, used, expired or spent code) and spend the address\'s budget of wrong codes.',
+          "The 10-character code a branch desk printed for the member (the activation code page of the web portal), with or without its dash, in any case. Wrong codes are refused alike (unknown document, used, expired or spent code) and spend the address's budget of wrong codes.",
         body: {
           type: 'object',
           properties: {
