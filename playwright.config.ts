@@ -8,6 +8,7 @@
 import { defineConfig } from '@playwright/test';
 import { BRAND_ENV, BRAND_PORT } from './test/e2e/brand-settings.ts';
 import { MAIL_CATCHER_HTTP_PORT, MAIL_CATCHER_SMTP_PORT } from './test/e2e/inbox.ts';
+import { DESK_ENROLMENT_FILE } from './test/e2e/members.ts';
 
 const PORT = 3917;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
@@ -62,7 +63,9 @@ export default defineConfig({
     },
   ],
   webServer: [
-    portal(PORT, DATA_DIR, {}),
+    // The branch desk's journeys (desk.spec.ts) use this portal only: its
+    // seed also creates their employees and leaves their enrolment links here.
+    portal(PORT, DATA_DIR, { E2E_DESK_ENROLMENT_FILE: DESK_ENROLMENT_FILE }),
     // The same product for another provider: the brand journeys (brand.spec.ts).
     portal(BRAND_PORT, BRAND_DATA_DIR, BRAND_ENV),
     {
@@ -129,6 +132,7 @@ function portal(port: number, dataDir: string, brand: Record<string, string>) {
       BRAND_LOGO: '',
       BRAND_PRIMARY_COLOR: '',
       BRAND_CALL_CENTER: '',
+      E2E_DESK_ENROLMENT_FILE: '',
       ...brand,
     },
   };

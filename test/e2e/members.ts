@@ -143,3 +143,65 @@ export function memberFor(members: Record<ProjectName, E2eMember>, project: stri
     throw new Error(`no e2e member for the project "${project}"`);
   return members[project];
 }
+
+/**
+ * The branch desk's journeys (desk.spec.ts): a member with no password yet,
+ * who creates one with the activation code the desk prints.
+ */
+export const DESK_MEMBERS: Record<ProjectName, E2eMember> = {
+  phone: {
+    document: '4500051',
+    memberNumber: '300051',
+    firstName: 'Graciela',
+    lastName: 'Ferreira',
+    email: 'socio.4500051@example.org',
+    mobile: '+59899700051',
+    password: null,
+    newPassword: 'grace26mc',
+  },
+  desktop: {
+    document: '4500052',
+    memberNumber: '300052',
+    firstName: 'Héctor',
+    lastName: 'Cabrera',
+    email: 'socio.4500052@example.org',
+    mobile: '+59899700052',
+    password: null,
+    newPassword: 'hector26m',
+  },
+};
+
+E2E_MEMBERS.push(...Object.values(DESK_MEMBERS));
+
+/** An employee of the branch desk, created by `npm run staff:create` before the server starts. */
+export interface E2eStaff {
+  email: string;
+  name: string;
+  /** The one the journey chooses at enrolment: 12 or more characters, without the name or email. */
+  password: string;
+}
+
+/**
+ * The desk's employees, one per project (so two journeys never share a
+ * second factor, whose codes are good once), both admins so that the
+ * journey also reaches the staff audit and the staff accounts.
+ */
+export const DESK_STAFF: Record<ProjectName, E2eStaff> = {
+  phone: {
+    email: 'carmen.mesa@example.org',
+    name: 'Carmen Ruiz',
+    password: 'mate amargo en la rambla 7',
+  },
+  desktop: {
+    email: 'julio.mesa@example.org',
+    name: 'Julio Techera',
+    password: 'tortas fritas con lluvia 9',
+  },
+};
+
+/**
+ * Where test/e2e/seed.ts leaves the employees' enrolment links, by project
+ * (JSON): inside the default portal's DATA_DIR (playwright.config.ts), which
+ * each run starts without, so no link of an earlier run is ever read.
+ */
+export const DESK_ENROLMENT_FILE = '.tmp/e2e-data/e2e-desk-enrolment.json';

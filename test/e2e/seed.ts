@@ -4,15 +4,18 @@
 // password (the import never sets passwords). Run by playwright.config.ts's
 // webServer command with the server's environment; the embedded database
 // serves one process at a time, so this must end before the server starts.
+// For the default portal only (E2E_DESK_ENROLMENT_FILE set), it also creates
+// the branch desk's employees with `staff:create`, as an operator starts the
+// desk, and leaves their enrolment links where desk.spec.ts reads them.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { systemClock } from '../../src/auth/clock.ts';
 import { PasswordHasher } from '../../src/auth/passwords.ts';
 import { loadConfig } from '../../src/config.ts';
 import { connectDatabase } from '../../src/db/connect.ts';
-import { E2E_MEMBERS } from './members.ts';
+import { DESK_STAFF, E2E_MEMBERS } from './members.ts';
 
 const HEADER = 'document,member_number,first_name,last_name,email,mobile,status';
 
@@ -72,6 +75,45 @@ async function main(): Promise<void> {
     await db.destroy();
   }
   process.stdout.write(`e2e seed: ${E2E_MEMBERS.length} members ready\n`);
+
+  const enrolmentFile = process.env.E2E_DESK_ENROLMENT_FILE;
+  if (enrolmentFile) createDeskStaff(enrolmentFile, config.dataDir);
+}
+
+/**
+ * `npm run staff:create` for each project's employee (after the database
+ * above is closed: it opens it itself); the link it prints, by project, goes
+ * to `file` as JSON.
+ */
+function createDeskStaff(file: string, dataDir: string): void {
+  // Inside DATA_DIR, which playwright.config.ts empties before each run: a
+  // link of an earlier run, already used, is never read.
+  const inside = relative(resolve(dataDir), resolve(file));
+  if (inside.startsWith('..') || inside === '')
+    throw new Error(`E2E_DESK_ENROLMENT_FILE must be inside DATA_DIR (${dataDir}): ${file}`);
+  const links: Record<string, string> = {};
+  for (const [project, staff] of Object.entries(DESK_STAFF)) {
+    const printed = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/staff-create.ts',
+        '--email',
+        staff.email,
+        '--name',
+        staff.name,
+        '--role',
+        'admin',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
+    );
+    const link = /https?:\/\/\S+\/mesa\/alta\?token=\S+/.exec(printed)?.[0];
+    if (!link) throw new Error(`staff:create printed no enrolment link:\n${printed}`);
+    links[project] = link;
+  }
+  writeFileSync(file, `${JSON.stringify(links, null, 2)}\n`, { encoding: 'utf8', mode: 0o600 });
+  process.stdout.write(`e2e seed: ${Object.keys(links).length} desk employees to enrol\n`);
 }
 
 main().catch((error: unknown) => {
