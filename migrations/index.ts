@@ -13,6 +13,7 @@ import * as secretPurposes from './2026-12-02-006-secret-purposes.ts';
 import * as staff from './2026-12-02-007-staff.ts';
 import * as printedCodes from './2026-12-02-008-printed-codes.ts';
 import * as staffAuditIndexes from './2026-12-02-009-staff-audit-indexes.ts';
+import * as passkeys from './2026-12-02-010-passkeys.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-007-staff': staff,
   '2026-12-02-008-printed-codes': printedCodes,
   '2026-12-02-009-staff-audit-indexes': staffAuditIndexes,
+  '2026-12-02-010-passkeys': passkeys,
 };

@@ -3,6 +3,12 @@
 // name the variable and what it expects (English: operators read them).
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import {
+  type PasskeyParty,
+  parseAndroidApps,
+  parseAppleAppIds,
+  passkeyParty,
+} from './auth/passkey-party.ts';
 import { DEFAULT_BACKGROUND_QUEUE_LIMIT } from './flows/background.ts';
 import { type Brand, brandFromEnv } from './site/brand.ts';
 
@@ -204,6 +210,9 @@ const schema = z.object({
       .default('info'),
   ),
   METRICS_TOKEN: optionalString,
+  // Native apps that share the portal's passkeys (src/auth/passkey-party.ts).
+  PASSKEY_ANDROID_APPS: optionalString,
+  PASSKEY_APPLE_APP_IDS: optionalString,
   // Checked together by brandFromEnv (src/site/brand.ts), after the schema.
   BRAND_NAME: optionalString,
   BRAND_SHORT_NAME: optionalString,
@@ -250,6 +259,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly publicUrl: string;
+  /** The relying party of passkeys (WebAuthn), from PUBLIC_URL and the native apps. */
+  readonly passkeys: PasskeyParty;
   /** True when PUBLIC_URL is https: Secure, __Host- cookies and HSTS. */
   readonly secureCookies: boolean;
   readonly database:
@@ -346,6 +357,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const embedded = v.DATABASE_URL === undefined;
   const problems: string[] = [];
   const brand = brandFromEnv(v, problems);
+  const passkeys = passkeyParty(
+    publicUrl,
+    parseAndroidApps(v.PASSKEY_ANDROID_APPS, problems),
+    parseAppleAppIds(v.PASSKEY_APPLE_APP_IDS, problems),
+  );
 
   const hostedCaptcha = ['recaptcha', 'hcaptcha', 'turnstile'].includes(v.CAPTCHA_PROVIDER);
   if (hostedCaptcha && (!v.CAPTCHA_SITE_KEY || !v.CAPTCHA_SECRET)) {
@@ -425,6 +441,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       v.PASSWORD_SERVICE_WORDS ?? [...new Set([...DEFAULT_PASSWORD_SERVICE_WORDS, ...brand.words])],
     ),
     brand,
+    passkeys,
     logLevel: v.LOG_LEVEL,
     metricsToken: v.METRICS_TOKEN,
     management:

@@ -68,6 +68,7 @@ export function createFlowDeps(parts: Omit<AppParts, 'flow'>): FlowDeps {
     log: parts.log,
     background: parts.background,
     publicUrl: config.publicUrl,
+    passkeys: config.passkeys,
     brand: config.brand,
     courier: parts.courier,
   };

@@ -2,8 +2,7 @@
 // caller's transaction: the new hash, every live link and code retired, every
 // session ended but the one kept (a change from the member's own session),
 // the login wait forgotten, and the notice "Su contraseña fue modificada"
-// queued. Recovery and registration call it today; the member's home and the
-// branch desk call it next.
+// queued (it says how many passkeys stay: they are a factor of their own).
 import type { Clock } from '../auth/clock.ts';
 import { retireSecrets } from '../auth/one-time-secrets.ts';
 import { keyedHash } from '../auth/secrets.ts';
@@ -44,6 +43,11 @@ export async function applyPasswordChange(
   // their old password earned.
   await clearLoginFailures(trx, keyedHash(parts.secret, 'document', member.document));
   if (member.email) {
+    const passkeys = await trx
+      .selectFrom('passkeys')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('member_id', '=', member.id)
+      .executeTakeFirstOrThrow();
     await enqueueMessage(
       trx,
       parts.clock,
@@ -52,7 +56,12 @@ export async function applyPasswordChange(
         channel: 'email',
         to: member.email,
         template: 'password-changed',
-        content: passwordChangedEmail({ brand: parts.brand, at: now, via: change.via }),
+        content: passwordChangedEmail({
+          brand: parts.brand,
+          at: now,
+          via: change.via,
+          passkeys: Number(passkeys.n),
+        }),
       },
       member.id,
     );

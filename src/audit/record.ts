@@ -38,7 +38,10 @@ export type AuditType =
   | 'login_failures_surge'
   | 'staff_action'
   | 'session_closed'
-  | 'contact_changed';
+  | 'contact_changed'
+  | 'passkey_added'
+  | 'passkey_renamed'
+  | 'passkey_removed';
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused' | 'ignored';
 

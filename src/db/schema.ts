@@ -187,6 +187,34 @@ export interface StaffVisitsTable {
   created_at: Timestamp;
 }
 
+/** A member's passkey (WebAuthn credential), issue 14. */
+export interface PasskeysTable {
+  /** The credential id, base64url. */
+  id: string;
+  member_id: number;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The signature counter (0 for authenticators that keep none); bigint comes back as text from pg. */
+  counter: ColumnType<string | number, number | undefined, number>;
+  /** JSON array of AuthenticatorTransport values. */
+  transports: ColumnType<string, string | undefined, string>;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: boolean;
+  aaguid: string;
+  name: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+/** A challenge handed out for creating (register) or using (login) a passkey; single use. */
+export interface WebauthnChallengesTable {
+  challenge_hash: string;
+  purpose: 'register' | 'login';
+  member_id: number | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface Schema {
   members: MembersTable;
   sessions: SessionsTable;
@@ -198,6 +226,8 @@ export interface Schema {
   rate_counters: RateCountersTable;
   account_lockouts: AccountLockoutsTable;
   staff_users: StaffUsersTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
   staff_enrolments: StaffEnrolmentsTable;
   staff_recovery_codes: StaffRecoveryCodesTable;
   staff_sessions: StaffSessionsTable;

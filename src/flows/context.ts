@@ -2,6 +2,7 @@
 // from, and the parts it may touch (database, clock, secrets, CAPTCHA).
 
 import type { Clock } from '../auth/clock.ts';
+import type { PasskeyParty } from '../auth/passkey-party.ts';
 import type { PasswordPolicy } from '../auth/password-policy.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { SessionPolicy } from '../auth/sessions.ts';
@@ -25,6 +26,8 @@ export interface FlowDeps {
   messageLimits: MessageLimits;
   /** PUBLIC_URL: the only base of links sent to members. */
   publicUrl: string;
+  /** The passkeys' relying party (PUBLIC_URL's host, the accepted origins). */
+  passkeys: PasskeyParty;
   /** BRAND_*: the provider's name, colour and call centre in emails and SMS. */
   brand: Brand;
   /** Told after a message was committed to the outbox. */

@@ -144,6 +144,11 @@ export const mail = {
     } as Readonly<Record<string, string>>,
     viaOther: 'en el Portal del Socio',
     sessions: 'Por su seguridad, cerramos las sesiones que estaban abiertas.',
+    /** The member's passkeys stay after a password change: said, so a stranger's one is noticed. */
+    passkeys: (count: number) =>
+      count === 1
+        ? 'Su cuenta sigue teniendo 1 llave de acceso; puede verla o eliminarla en «Mi cuenta», «Llaves de acceso».'
+        : `Su cuenta sigue teniendo ${count} llaves de acceso; puede verlas o eliminarlas en «Mi cuenta», «Llaves de acceso».`,
     ok: 'Si fue Usted, no necesita hacer nada más.',
     notYou: (b: BrandWords) =>
       `Si no fue Usted, llame cuanto antes al CALL CENTER ${b.callCenter} o solicite una nueva contraseña con la opción «¿Olvidaste tu contraseña?».`,
@@ -151,6 +156,16 @@ export const mail = {
   /** Under 160 characters with a 40-character name, the code its only 6-digit run. */
   smsCode: (b: BrandWords, code: string, minutes: number) =>
     `${b.smsName}: su codigo es ${code}. Vence en ${minutes} minutos. No lo comparta con nadie.`,
+  /** After a passkey was added to the account (issue 14). */
+  passkeyAdded: {
+    subject: 'Se agregó una llave de acceso a su cuenta',
+    greeting: 'Estimado/a Afiliado/a:',
+    what: (name: string, when: string) =>
+      `Se agregó la llave de acceso «${name}» a su cuenta del Portal del Socio el ${when} (hora de Uruguay). Con ella se puede ingresar sin contraseña, con la huella, la cara o el bloqueo de pantalla de ese dispositivo.`,
+    ok: 'Si fue Usted, no necesita hacer nada más.',
+    notYou: (b: BrandWords) =>
+      `Si no fue Usted, ingrese a «Mi cuenta», «Llaves de acceso», elimínela y cambie su contraseña, o llame cuanto antes al CALL CENTER ${b.callCenter}.`,
+  },
   /** Sent TO THE NEW email a member asked to use (src/flows/settings). */
   contactLink: {
     subject: 'Confirme su nuevo email',
@@ -289,6 +304,16 @@ export const activation = {
   codeHint: 'Como figura en la hoja, por ejemplo ABCDE-FGHJK. Puede escribirlo con o sin el guion.',
 } as const;
 
+/** Passkeys ("Llaves de acceso", issue 14). */
+export const passkeys = {
+  /** Passkey providers named by the AAGUID their authenticator reports (src/flows/passkeys/authenticators.ts). */
+  providers: {
+    google: 'Gestor de contraseñas de Google',
+    icloud: 'Llavero de iCloud',
+    chromeMac: 'Chrome en Mac',
+  },
+} as const;
+
 /** Error codes (SCREAMING_SNAKE) to the Spanish message a member reads. */
 export const errors = {
   INVALID_CREDENTIALS:
@@ -364,6 +389,20 @@ export const errors = {
     'El código de activación tiene 10 letras y números, como figura en la hoja impresa. Revíselo e ingréselo de nuevo.',
   ACTIVATION_CODE_INVALID:
     'El código de activación no es correcto, ya fue usado o venció. Revíselo; si sigue sin funcionar, pida uno nuevo en un centro de atención o llame al call center.',
+  // Passkeys (src/flows/passkeys).
+  PASSKEYS_UNAVAILABLE:
+    'Las llaves de acceso no están disponibles en esta dirección del portal. Ingrese con su documento y contraseña.',
+  PASSKEY_FAILED:
+    'No pudimos verificar la llave de acceso. Intente de nuevo, o ingrese con su documento y contraseña.',
+  PASSKEY_EXPIRED: 'Pasó demasiado tiempo desde que empezó. Intente de nuevo.',
+  PASSKEY_UNKNOWN:
+    'Esa llave de acceso no está registrada en el portal (puede haber sido eliminada). Ingrese con su documento y contraseña.',
+  PASSKEY_ALREADY_REGISTERED: 'Esa llave de acceso ya está registrada en su cuenta.',
+  PASSKEY_LIMIT:
+    'Su cuenta ya tiene el máximo de llaves de acceso. Elimine una que no use para agregar otra.',
+  PASSKEY_NOT_FOUND: 'No encontramos esa llave de acceso. Puede que ya esté eliminada.',
+  PASSKEY_NAME_REQUIRED: 'Escriba un nombre para la llave de acceso.',
+  PASSKEY_NAME_INVALID: 'Use un nombre de hasta 60 caracteres.',
   // The branch desk (src/staff).
   STAFF_PASSWORD_LENGTH: 'La contraseña del personal debe tener entre 12 y 64 caracteres.',
 } as const;

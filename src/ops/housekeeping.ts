@@ -1,7 +1,7 @@
-// What the server forgets on a schedule: ended sessions (members' and staff's), used CAPTCHA
-// solutions, and the records of links, codes and messages once no rule
-// needs them (limits look back one day; a week leaves room for support),
-// ended throttle windows, and audit events (and the desk's identity checks
+// What the server forgets on a schedule: ended sessions (members' and staff's),
+// used CAPTCHA solutions, passkey challenges never answered, and the records
+// of links, codes and messages once no rule needs them (limits look back one
+// day; a week leaves room for support), ended throttle windows, and audit events (and the desk's identity checks
 // they name) past AUDIT_RETENTION_DAYS.
 
 import { deleteOldAuditEvents } from '../audit/query.ts';
@@ -27,6 +27,7 @@ export async function runHousekeeping(
     .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('used_at', '<', cutoff)]))
     .execute();
   await db.deleteFrom('captcha_solutions').where('expires_at', '<=', now).execute();
+  await db.deleteFrom('webauthn_challenges').where('expires_at', '<=', now).execute();
   await db.deleteFrom('one_time_secrets').where('expires_at', '<', cutoff).execute();
   await db
     .deleteFrom('outbox')

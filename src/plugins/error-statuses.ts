@@ -47,6 +47,14 @@ export const ERROR_STATUSES = {
   MOBILE_REQUIRED: 400,
   MOBILE_INVALID: 400,
   CONTACT_UNCHANGED: 400,
+  // Passkeys (src/flows/passkeys).
+  PASSKEYS_UNAVAILABLE: 404,
+  PASSKEY_FAILED: 400,
+  PASSKEY_EXPIRED: 400,
+  PASSKEY_UNKNOWN: 400,
+  PASSKEY_ALREADY_REGISTERED: 409,
+  PASSKEY_LIMIT: 409,
+  PASSKEY_NOT_FOUND: 404,
   // Our fault; details only in the log.
   INTERNAL: 500,
   // The per-field codes (shown next to a field inside a VALIDATION_FAILED or
@@ -75,6 +83,8 @@ export const ERROR_STATUSES = {
   ACTIVATION_CODE_REQUIRED: 400,
   ACTIVATION_CODE_FORMAT: 400,
   STAFF_PASSWORD_LENGTH: 400,
+  PASSKEY_NAME_REQUIRED: 400,
+  PASSKEY_NAME_INVALID: 400,
 } as const satisfies Record<ErrorCode, number>;
 
 /** The HTTP status a flow's error answers with, decided by its code. */

@@ -84,6 +84,8 @@ const TABLE_ORDER = {
   staff_recovery_codes: 'staff_id, code_hash',
   staff_sessions: 'id_hash',
   staff_visits: 'id',
+  passkeys: 'id',
+  webauthn_challenges: 'challenge_hash',
 } as const;
 type Table = keyof typeof TABLE_ORDER;
 type Row = Record<string, unknown>;

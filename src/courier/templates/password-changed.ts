@@ -14,6 +14,8 @@ export function passwordChangedEmail(input: {
   brand: Brand;
   at: Date;
   via: keyof typeof HOW | string;
+  /** The member's passkeys, which a password change leaves in place (issue 14). */
+  passkeys?: number;
 }): EmailContent {
   const { brand } = input;
   const when = new Intl.DateTimeFormat('es-UY', {
@@ -27,6 +29,7 @@ export function passwordChangedEmail(input: {
     greeting: texts.greeting,
     what: texts.what(when, how),
     sessions: texts.sessions,
+    passkeys: input.passkeys ? texts.passkeys(input.passkeys) : '',
     ok: texts.ok,
     notYou: texts.notYou(brand),
     signature: mail.signature(brand),
@@ -36,6 +39,7 @@ export function passwordChangedEmail(input: {
     '',
     lines.what,
     lines.sessions,
+    ...(lines.passkeys ? [lines.passkeys] : []),
     '',
     lines.ok,
     lines.notYou,
@@ -44,7 +48,12 @@ export function passwordChangedEmail(input: {
   ]);
   const body = html`<p style="margin:0 0 16px;">${lines.greeting}</p>
 <p style="margin:0 0 16px;">${lines.what} ${lines.sessions}</p>
-<p style="margin:0 0 16px;">${lines.ok}</p>
+${
+  lines.passkeys
+    ? html`<p style="margin:0 0 16px;">${lines.passkeys}</p>
+`
+    : ''
+}<p style="margin:0 0 16px;">${lines.ok}</p>
 <p style="margin:0 0 16px;"><strong>${lines.notYou}</strong></p>
 <p style="margin:0;">${lines.signature}</p>`;
   return {

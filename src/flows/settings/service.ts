@@ -189,8 +189,8 @@ function accountLockoutPolicy(deps: FlowDeps): LockoutPolicy {
 }
 
 /** What a refused current password is audited as: the step it guarded. */
-interface GuardedStep {
-  type: 'password_set' | 'contact_changed';
+export interface GuardedStep {
+  type: 'password_set' | 'contact_changed' | 'passkey_added';
   detail: Record<string, string>;
 }
 
@@ -200,7 +200,7 @@ interface GuardedStep {
  * outcome after; refused with LOGIN_THROTTLED while the account waits. A
  * wrong one is a field error and a failure toward the wait.
  */
-async function checkCurrentPassword(
+export async function checkCurrentPassword(
   deps: FlowDeps,
   member: Member,
   candidate: string,
