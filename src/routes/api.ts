@@ -16,6 +16,7 @@ import { useJsonErrors } from '../plugins/errors.ts';
 import { registerApiGuard } from '../plugins/session.ts';
 import { registerLoginApi } from './api/v1/login.ts';
 import { registerMeApi } from './api/v1/me.ts';
+import { registerPasskeysApi } from './api/v1/passkeys.ts';
 import { registerRecoveryApi } from './api/v1/recovery.ts';
 
 /** Register with `{ prefix: '/api/', deps }`. */
@@ -30,6 +31,7 @@ export const apiPlugin: FastifyPluginAsync<{ deps: AppParts }> = async (api, { d
       registerLoginApi(v1, deps);
       registerRecoveryApi(v1, deps);
       registerMeApi(v1, deps);
+      registerPasskeysApi(v1, deps);
     },
     { prefix: '/v1' },
   );

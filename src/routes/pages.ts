@@ -20,6 +20,7 @@ import { registerDeskMemberPages } from './web/desk-members.ts';
 import { registerDeskStaffPages } from './web/desk-staff.ts';
 import { registerDevMailbox } from './web/dev-mailbox.ts';
 import { registerLoginPages } from './web/login.ts';
+import { registerPasskeyCalls } from './web/passkeys.ts';
 import { registerRecoveryPages } from './web/recovery.ts';
 
 /** Register with `{ prefix: '', deps }`: the pages answer at the site's root. */
@@ -30,6 +31,7 @@ export const pagesPlugin: FastifyPluginAsync<{ deps: AppParts }> = async (pages,
 
   registerLoginPages(pages, deps);
   registerAccountPages(pages, deps);
+  registerPasskeyCalls(pages, deps);
   registerRecoveryPages(pages, deps);
   registerDeskPages(pages, deps);
   registerDeskMemberPages(pages, deps);
