@@ -27,6 +27,7 @@ import { apiPlugin } from './routes/api.ts';
 import { registerAssets } from './routes/assets.ts';
 import { registerOps } from './routes/ops.ts';
 import { pagesPlugin } from './routes/pages.ts';
+import { registerWellKnown } from './routes/well-known.ts';
 import { loadSite, SERVICE_WORKER_PATH } from './site/site.ts';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -146,8 +147,13 @@ export async function buildApp(
     );
   });
   app.addHook('onSend', async (request, reply) => {
-    // Pages and API answers are never stored; the files set their own (routes/assets.ts).
-    if (!request.url.startsWith('/assets/') && request.url !== SERVICE_WORKER_PATH)
+    // Pages and API answers are never stored; the files set their own
+    // (routes/assets.ts, routes/well-known.ts).
+    if (
+      !request.url.startsWith('/assets/') &&
+      !request.url.startsWith('/.well-known/') &&
+      request.url !== SERVICE_WORKER_PATH
+    )
       reply.header('cache-control', 'no-store');
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
   });
@@ -164,6 +170,7 @@ export async function buildApp(
     config.management ? null : { metrics, mayRead: metricsAccess(config) },
   );
   await registerAssets(app, site);
+  registerWellKnown(app, config.passkeys);
   await app.register(pagesPlugin, { prefix: '', deps });
   await app.register(apiPlugin, { prefix: '/api/', deps });
 
