@@ -242,6 +242,7 @@ export const account = {
       activation_sent: 'Link o código enviado desde un centro de atención',
       activation_code_printed: 'Código de activación entregado en un centro de atención',
       member_unlocked: 'Ingreso habilitado en un centro de atención',
+      passkeys_removed: 'Llaves de acceso eliminadas en un centro de atención',
       timeline_viewed: 'Consulta de su historial en un centro de atención',
     } as Record<string, string>,
     other: 'Evento de seguridad',
@@ -520,6 +521,9 @@ export const desk = {
     `En pausa hasta las ${until} después de ${n} intentos fallidos`,
   emailStateLabel: 'Email',
   mobileStateLabel: 'Celular',
+  passkeysStateLabel: 'Llaves de acceso',
+  passkeysCount: (n: number) =>
+    n === 0 ? 'Ninguna' : n === 1 ? '1 llave de acceso' : `${n} llaves de acceso`,
   noEmail: 'Sin email registrado',
   noMobile: 'Sin celular registrado',
   inactiveNote:
@@ -587,6 +591,12 @@ export const desk = {
   unlockSubmit: 'Quitar la pausa de ingreso',
   unlocked: 'Quitamos la pausa: el socio ya puede ingresar.',
   nothingToUnlock: 'El ingreso del socio no estaba en pausa.',
+  passkeysTitle: 'Eliminar las llaves de acceso',
+  passkeysLead:
+    'Si el socio perdió o cambió el teléfono, elimine sus llaves de acceso: nadie podrá ingresar con ellas. El socio sigue ingresando con su documento y contraseña, y puede crear llaves nuevas desde «Mi cuenta».',
+  passkeysSubmit: 'Eliminar todas sus llaves de acceso',
+  passkeysRemoved: (n: number) =>
+    n === 1 ? 'Eliminamos 1 llave de acceso.' : `Eliminamos ${n} llaves de acceso.`,
   contactTitle: 'Cambiar email o celular',
   contactLead:
     'Avisamos al socio en el dato anterior y en el nuevo. Use un dato que el socio le confirme en persona.',
@@ -693,6 +703,7 @@ export const deskStaff = {
     activation_sent: 'Envió un enlace o código de activación',
     activation_code_printed: 'Imprimió un código de activación',
     member_unlocked: 'Desbloqueó la cuenta del socio',
+    passkeys_removed: 'Eliminó las llaves de acceso del socio',
     timeline_viewed: 'Consultó la actividad del socio',
   } as Record<string, string>,
   /** An action this version does not name. */

@@ -32,9 +32,16 @@ const FORM_PAGES: ReadonlyMap<string, string> = new Map([
   ['/mesa/salir', '/mesa'],
   // The member search, a member's card and its actions: back to the desk.
   ['/mesa/socios', '/mesa'],
-  ...['', '/identidad', '/enviar', '/codigo', '/desbloquear', '/contacto', '/historial'].map(
-    (action): [string, string] => [`/mesa/socios/:id${action}`, '/mesa'],
-  ),
+  ...[
+    '',
+    '/identidad',
+    '/enviar',
+    '/codigo',
+    '/desbloquear',
+    '/contacto',
+    '/llaves',
+    '/historial',
+  ].map((action): [string, string] => [`/mesa/socios/:id${action}`, '/mesa']),
   [ACTIVATION_CODE_PATH, ACTIVATION_CODE_PATH],
   ...Object.values(RECOVERY_PATHS).flatMap((base): [string, string][] => [
     [base, base],

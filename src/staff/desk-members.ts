@@ -15,6 +15,7 @@ import { enqueueMessage } from '../courier/outbox.ts';
 import { contactChangedEmail, contactChangedSms } from '../courier/templates/contact-changed.ts';
 import type { Database, Member, StaffVisitsTable } from '../db/schema.ts';
 import type { FlowDeps } from '../flows/context.ts';
+import { countPasskeys } from '../flows/passkeys/service.ts';
 import { type MaskedContacts, maskedContacts, readDetail } from '../flows/settings/service.ts';
 import { CONTACT_TEMPLATES, MAX_CONTACT_LENGTH } from '../flows/settings/state.ts';
 import { findMemberByIdentifier } from '../members/find.ts';
@@ -54,6 +55,8 @@ export interface MemberCard {
   /** Failed logins still remembered, and until when the login waits (null: it does not). */
   loginFailures: number;
   lockedUntil: Date | null;
+  /** The member's passkeys (a lost phone: the desk can remove them all). */
+  passkeys: number;
 }
 
 export class DeskError extends Error {
@@ -128,6 +131,7 @@ export async function memberCard(
     .where('document_hash', '=', keyedHash(deps.secret, 'document', member.document))
     .executeTakeFirst();
   const now = deps.clock.now();
+  const passkeys = await countPasskeys(deps.db, member.id);
   return {
     id: member.id,
     firstName: member.first_name,
@@ -142,6 +146,7 @@ export async function memberCard(
     hasMobile: member.mobile !== null,
     loginFailures: lockout?.failures ?? 0,
     lockedUntil: lockout?.locked_until && lockout.locked_until > now ? lockout.locked_until : null,
+    passkeys,
   };
 }
 

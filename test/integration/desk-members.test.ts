@@ -614,6 +614,7 @@ describe(`the branch desk's member pages (${databaseLabel})`, () => {
       ['POST', `/mesa/socios/${member.id}/codigo`],
       ['POST', `/mesa/socios/${member.id}/desbloquear`],
       ['POST', `/mesa/socios/${member.id}/contacto`],
+      ['POST', `/mesa/socios/${member.id}/llaves`],
       ['GET', `/mesa/socios/${member.id}/historial`],
     ];
     // A member's own session cookie is not a staff session.
@@ -634,6 +635,53 @@ describe(`the branch desk's member pages (${databaseLabel})`, () => {
         assert.doesNotMatch(String(answer.headers.location ?? ''), /ingresar/, `${role} ${url}`);
       }
     }
+  });
+
+  it('removes every passkey of a member who lost the phone, after the identity check', async () => {
+    const member = await createMember(t.db);
+    const other = await createMember(t.db);
+    const passkey = (id: string, memberId: number) => ({
+      id,
+      member_id: memberId,
+      public_key: 'AA',
+      counter: 0,
+      transports: '[]',
+      device_type: 'multiDevice' as const,
+      backed_up: true,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      name: 'Chrome en Android',
+      created_at: t.clock.now(),
+      last_used_at: null,
+    });
+    await t.db
+      .insertInto('passkeys')
+      .values([
+        passkey(`a${member.id}`, member.id),
+        passkey(`b${member.id}`, member.id),
+        passkey(`c${other.id}`, other.id),
+      ])
+      .execute();
+    const { cookie } = await employee();
+    assert.equal((await post(`/mesa/socios/${member.id}/llaves`, {}, cookie)).statusCode, 409);
+    await checkIdentity(member, cookie);
+    const card = await get(`/mesa/socios/${member.id}`, cookie);
+    assert.ok(card.body.includes(shown(desk.passkeysCount(2))));
+    assert.ok(card.body.includes(shown(desk.passkeysSubmit)));
+    const removed = await post(`/mesa/socios/${member.id}/llaves`, {}, cookie);
+    assert.equal(removed.statusCode, 200);
+    assert.ok(removed.body.includes(shown(desk.passkeysRemoved(2))));
+    const left = await t.db.selectFrom('passkeys').select(['id', 'member_id']).execute();
+    assert.deepEqual(
+      left.filter((p) => p.member_id === member.id || p.member_id === other.id).map((p) => p.id),
+      [`c${other.id}`],
+      "only this member's",
+    );
+    const event = (await staffEvents(member.id)).at(-1);
+    assert.equal(event?.detail.action, 'passkeys_removed');
+    assert.equal(event?.detail.count, 2);
+    assert.equal(typeof event?.detail.visit_id, 'number');
+    const items = await recentActivity(t.deps.flow, member.id);
+    assert.equal(items[0]?.text, account.activity.staffActions.passkeys_removed);
   });
 
   it("caps an employee's prints and sends per hour (429 with Retry-After)", async () => {

@@ -10,12 +10,14 @@
 //   POST /mesa/socios/:id/codigo          the printable activation code    │ need a visit
 //   POST /mesa/socios/:id/desbloquear     end the login's pause            │ (VISIT_MINUTES)
 //   POST /mesa/socios/:id/contacto        change email or mobile           │
+//   POST /mesa/socios/:id/llaves          remove every passkey (lost phone)│
 //   GET  /mesa/socios/:id/historial       the member's audit timeline      ┘
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AuditEvent, recordAudit } from '../../audit/record.ts';
 import type { Member, StaffUser } from '../../db/schema.ts';
 import type { AppParts } from '../../deps.ts';
 import { waitInWords } from '../../flows/errors.ts';
+import { removeAllPasskeys } from '../../flows/passkeys/service.ts';
 import { issueActivationCode } from '../../flows/recovery/activation.ts';
 import { maskedHolder, sendPasswordMessageFor } from '../../flows/recovery/service.ts';
 import { desk } from '../../messages/es.ts';
@@ -378,6 +380,20 @@ export function registerDeskMemberPages(pages: FastifyInstance, deps: AppParts):
         member,
         change.kind === 'email' ? 'email-cambiado' : 'celular-cambiado',
       );
+    }),
+  );
+
+  pages.post(`${DESK_PATHS.search}/:id/llaves`, guard, (request, reply) =>
+    withVisit(request, reply, false, async (member, visit, staff) => {
+      const count = await removeAllPasskeys(db, member.id);
+      await audit(request, staff, {
+        member,
+        action: 'passkeys_removed',
+        visit,
+        outcome: count > 0 ? 'ok' : 'ignored',
+        detail: { count },
+      });
+      return cardPage(reply, staff, member, { notice: desk.passkeysRemoved(count) });
     }),
   );
 

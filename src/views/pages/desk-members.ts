@@ -71,6 +71,7 @@ function cardFacts(card: MemberCard): Html {
   <div><dt>${desk.loginStateLabel}</dt><dd${card.lockedUntil ? html` class="desk-warning"` : ''}>${loginState(card)}</dd></div>
   <div><dt>${desk.emailStateLabel}</dt><dd class="desk-email">${card.contacts.email ?? desk.noEmail}</dd></div>
   <div><dt>${desk.mobileStateLabel}</dt><dd>${card.contacts.mobile ?? desk.noMobile}</dd></div>
+  <div><dt>${desk.passkeysStateLabel}</dt><dd>${desk.passkeysCount(card.passkeys)}</dd></div>
 </dl>`;
 }
 
@@ -198,6 +199,17 @@ ${
   <p>${desk.unlockLead}</p>
   <form method="post" action="${base}/desbloquear">
     <button type="submit" class="button button-primary">${desk.unlockSubmit}</button>
+  </form>
+</section>`
+    : ''
+}
+${
+  card.passkeys > 0
+    ? html`<section class="desk-section" aria-labelledby="llaves">
+  <h3 id="llaves">${desk.passkeysTitle}</h3>
+  <p>${desk.passkeysLead}</p>
+  <form method="post" action="${base}/llaves">
+    <button type="submit" class="button button-primary">${desk.passkeysSubmit}</button>
   </form>
 </section>`
     : ''
