@@ -130,12 +130,12 @@ test.describe('Ingreso al Portal del Socio', () => {
     await page.keyboard.press('Tab');
     await expectVisibleFocus(page.getByRole('link', { name: '¿No estás registrado?' }));
     await page.keyboard.press('Tab');
+    await expectVisibleFocus(page.getByRole('link', { name: 'Tengo un código de activación' }));
+    await page.keyboard.press('Tab');
     await expectVisibleFocus(page.getByRole('link', { name: 'CALL CENTER 144' }));
 
     // Back to the button, and in.
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 4; i += 1) await page.keyboard.press('Shift+Tab');
     await expect(logIn).toBeFocused();
     await page.keyboard.press('Enter');
     await expect(
