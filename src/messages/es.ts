@@ -398,7 +398,7 @@ export const errors = {
   PASSKEY_EXPIRED: 'Pasó demasiado tiempo desde que empezó. Intente de nuevo.',
   PASSKEY_UNKNOWN:
     'Esa llave de acceso no está registrada en el portal (puede haber sido eliminada). Ingrese con su documento y contraseña.',
-  PASSKEY_ALREADY_REGISTERED: 'Esa llave de acceso ya está registrada en su cuenta.',
+  PASSKEY_ALREADY_REGISTERED: 'Esa llave de acceso ya está registrada en el portal.',
   PASSKEY_LIMIT:
     'Su cuenta ya tiene el máximo de llaves de acceso. Elimine una que no use para agregar otra.',
   PASSKEY_NOT_FOUND: 'No encontramos esa llave de acceso. Puede que ya esté eliminada.',

@@ -322,7 +322,10 @@ export async function registerPasskey(
       );
     return row;
   });
-  if (stored === 'limit') throw passkeyErrors.limit();
+  if (stored === 'limit') {
+    await auditPasskey(deps, member.id, context, 'passkey_added', 'failed', { reason: 'limit' });
+    throw passkeyErrors.limit();
+  }
   if (stored === 'taken' || stored === 'gone') {
     await auditPasskey(deps, member.id, context, 'passkey_added', 'failed', { reason: 'taken' });
     throw passkeyErrors.alreadyRegistered();
@@ -424,11 +427,22 @@ export async function logInWithPasskey(
     await consumeFromResponse(deps, response, seen);
     return fail('unknown_credential', passkeyErrors.unknown());
   }
-  if (row.status !== 'active') return fail('inactive', passkeyErrors.failed(), row.member_id);
-  // The credential must be this member's: the authenticator names its user.
+  // The member must be active, and the credential theirs: the authenticator
+  // names its user (the handle is not signed, so this is a consistency check,
+  // not a proof). Refused here, before the signature is looked at, the
+  // answer's challenge is used up all the same: posted again later (the
+  // member reactivated, the handle left out), it must not log in.
   const handle = Buffer.from(userHandleOf(deps.secret, row.member_id)).toString('base64url');
-  if (response.response?.userHandle !== undefined && response.response.userHandle !== handle)
-    return fail('user_handle', passkeyErrors.failed(), row.member_id);
+  const refusal =
+    row.status !== 'active'
+      ? 'inactive'
+      : response.response?.userHandle !== undefined && response.response.userHandle !== handle
+        ? 'user_handle'
+        : null;
+  if (refusal) {
+    await consumeFromResponse(deps, response, { reason: null });
+    return fail(refusal, passkeyErrors.failed(), row.member_id);
+  }
 
   const seen: { reason: 'challenge' | 'expired' | null } = { reason: null };
   const oldCounter = Number(row.counter);
