@@ -8,12 +8,13 @@
 import { defineConfig } from '@playwright/test';
 import { BRAND_ENV, BRAND_PORT } from './test/e2e/brand-settings.ts';
 import { MAIL_CATCHER_HTTP_PORT, MAIL_CATCHER_SMTP_PORT } from './test/e2e/inbox.ts';
-import { DESK_ENROLMENT_FILE } from './test/e2e/members.ts';
+import { DESK_ENROLMENT_FILE, PASSKEYS_PORT, PASSKEYS_URL } from './test/e2e/members.ts';
 
 const PORT = 3917;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 const DATA_DIR = '.tmp/e2e-data';
 const BRAND_DATA_DIR = '.tmp/e2e-brand-data';
+const PASSKEYS_DATA_DIR = '.tmp/e2e-passkeys-data';
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -68,6 +69,9 @@ export default defineConfig({
     portal(PORT, DATA_DIR, { E2E_DESK_ENROLMENT_FILE: DESK_ENROLMENT_FILE }),
     // The same product for another provider: the brand journeys (brand.spec.ts).
     portal(BRAND_PORT, BRAND_DATA_DIR, BRAND_ENV),
+    // Passkeys want a host name, not an IP address: this one is addressed as
+    // localhost (a secure context), so its passkeys are on (passkeys.spec.ts).
+    portal(PASSKEYS_PORT, PASSKEYS_DATA_DIR, { PUBLIC_URL: PASSKEYS_URL }),
     {
       command: 'node --import tsx test/support/mail-catcher.ts',
       url: `http://127.0.0.1:${MAIL_CATCHER_HTTP_PORT}/healthz`,
@@ -84,7 +88,7 @@ export default defineConfig({
 });
 
 /** One portal: a fresh embedded database with the journeys' members, then the server. */
-function portal(port: number, dataDir: string, brand: Record<string, string>) {
+function portal(port: number, dataDir: string, settings: Record<string, string>) {
   return {
     // A fresh embedded database each run: the journeys' members are
     // imported first (the embedded database serves one process at a time),
@@ -133,7 +137,7 @@ function portal(port: number, dataDir: string, brand: Record<string, string>) {
       BRAND_PRIMARY_COLOR: '',
       BRAND_CALL_CENTER: '',
       E2E_DESK_ENROLMENT_FILE: '',
-      ...brand,
+      ...settings,
     },
   };
 }

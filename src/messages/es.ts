@@ -254,6 +254,7 @@ export const accountPages = {
   homeTitle: 'Mi cuenta',
   menuLabel: 'Opciones de su cuenta',
   contactTitle: 'Datos de contacto',
+  passkeysTitle: 'Llaves de acceso',
   contactIntro:
     'Así tenemos sus datos. Para cambiar uno le enviamos un enlace o un código al dato nuevo; hasta que lo confirme, seguimos usando el actual.',
   email: 'Email',
@@ -313,6 +314,61 @@ export const passkeys = {
     icloud: 'Llavero de iCloud',
     chromeMac: 'Chrome en Mac',
   },
+  /** The login page's button (public/passkeys.js shows it where the browser can use passkeys). */
+  logInButton: 'Ingresar con llave de acceso',
+  /** Between the password form and the button. */
+  or: 'o',
+  // What public/passkeys.js says next to its button; the page hands them over
+  // in data attributes (src/views/pages/passkeys.ts). Never the browser's own text.
+  waiting: 'Confirme en su dispositivo con la huella, el rostro o el bloqueo de pantalla.',
+  checking: 'Verificando la llave de acceso…',
+  /** NotAllowedError on login: cancelled, timed out, or no passkey of this portal on the device (browsers do not tell which). */
+  loginCancelled:
+    'No se usó ninguna llave de acceso: se canceló, pasó el tiempo o este dispositivo no tiene una llave de acceso para este portal. Intente de nuevo, o ingrese con su documento y contraseña.',
+  /** NotAllowedError on creating one: cancelled or timed out. */
+  createCancelled:
+    'No se creó la llave de acceso: se canceló o pasó el tiempo. Puede intentar de nuevo.',
+  /** InvalidStateError on creating one: the device already holds one for this account. */
+  alreadyOnDevice:
+    'Este dispositivo ya tiene una llave de acceso para su cuenta. Puede usarla para ingresar.',
+  /** No WebAuthn for this page: an old browser, or an address that is not secure. */
+  unsupported:
+    'Este navegador o esta dirección del portal no permite usar llaves de acceso. Pruebe con un navegador actualizado, en la dirección habitual del portal.',
+  failed: 'No se pudo usar la llave de acceso. Intente de nuevo en unos minutos.',
+  network:
+    'No pudimos comunicarnos con el portal. Revise su conexión a internet e intente de nuevo.',
+  /** «Mi cuenta» → «Llaves de acceso» (src/views/pages/passkeys.ts). */
+  intro:
+    'Con una llave de acceso ingresa al portal con la huella, el rostro o el bloqueo de pantalla de su teléfono o computadora, sin escribir su documento ni su contraseña. Nadie puede usarla sin su dispositivo.',
+  unavailable:
+    'Este portal no tiene habilitadas las llaves de acceso. Puede seguir ingresando con su documento y contraseña.',
+  listTitle: 'Sus llaves de acceso',
+  empty: 'Todavía no tiene llaves de acceso.',
+  createdOn: (when: string) => `Creada el ${when}`,
+  lastUsed: (when: string) => `Último uso: ${when}`,
+  neverUsed: 'Todavía no se usó',
+  synced: 'Se sincroniza entre sus dispositivos',
+  deviceOnly: 'Solo en el dispositivo donde se creó',
+  nameLabel: 'Nombre',
+  rename: 'Cambiar nombre',
+  renameLabel: (name: string) => `Cambiar nombre de la llave de acceso “${name}”`,
+  renamed: (name: string) => `La llave de acceso ahora se llama “${name}”.`,
+  remove: 'Eliminar',
+  removeLabel: (name: string) => `Eliminar la llave de acceso “${name}”`,
+  removeTitle: 'Eliminar la llave de acceso',
+  removeQuestion: (name: string) => `¿Eliminar la llave de acceso “${name}”?`,
+  removeWarning:
+    'Ya no podrá ingresar al portal con ella. Puede quedar guardada en su dispositivo: bórrela también allí, en la configuración de contraseñas o llaves de acceso.',
+  removed: (name: string) => `Se eliminó la llave de acceso “${name}”.`,
+  createTitle: 'Nueva llave de acceso',
+  createHint:
+    'Su teléfono o computadora le pedirá la huella, el rostro o el bloqueo de pantalla, y guardará la llave.',
+  createButton: 'Crear llave de acceso',
+  currentPasswordHint: 'Por su seguridad, ingrese su contraseña actual antes de crear la llave.',
+  /** In place of the button without JavaScript or WebAuthn. */
+  needsBrowser:
+    'Para crear una llave de acceso necesita un navegador actualizado con JavaScript activado, en un teléfono o computadora con huella, reconocimiento facial o bloqueo de pantalla.',
+  created: (name: string) => `Se creó la llave de acceso “${name}”. Ya puede usarla para ingresar.`,
 } as const;
 
 /** Error codes (SCREAMING_SNAKE) to the Spanish message a member reads. */

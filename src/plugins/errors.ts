@@ -10,6 +10,7 @@ import { FlowError, invalidFields } from '../flows/errors.ts';
 import { ACTIVATION_CODE_PATH } from '../flows/recovery/activation.ts';
 import { CHANGE_PASSWORD_PATH } from '../flows/recovery/service.ts';
 import { type ErrorCode, errors } from '../messages/es.ts';
+import { ACCOUNT_PATHS } from '../views/pages/account.ts';
 import { errorPage } from '../views/pages/error.ts';
 import { RECOVERY_PATHS } from '../views/pages/recovery.ts';
 import { statusOf } from './error-statuses.ts';
@@ -25,6 +26,11 @@ const FORM_PAGES: ReadonlyMap<string, string> = new Map([
   ['/ingresar', '/'],
   ['/inicio', '/inicio'],
   ['/salir', '/inicio'],
+  // «Llaves de acceso» (src/routes/web/account.ts): the list, its rename and remove forms.
+  ...['', '/renombrar', '/eliminar'].map((form): [string, string] => [
+    `${ACCOUNT_PATHS.passkeys}${form}`,
+    ACCOUNT_PATHS.passkeys,
+  ]),
   [CHANGE_PASSWORD_PATH, CHANGE_PASSWORD_PATH],
   // The branch desk (src/routes/web/desk.ts).
   ['/mesa/ingresar', '/mesa/ingresar'],

@@ -7,7 +7,9 @@
 //   styles), its logo and icons (src/site/icons.ts), the web app manifest,
 //   the offline page and the service worker made from them.
 // The CAPTCHA's files are one script and one stylesheet, linked only by the
-// pages that show a CAPTCHA.
+// pages that show a CAPTCHA. Passkeys' script (the @simplewebauthn/browser
+// bundle and public/passkeys.js, one file) is linked only by the pages that
+// use a passkey: the login page and «Llaves de acceso».
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,6 +49,8 @@ export interface SiteLinks {
   readonly script: string;
   readonly captchaScript: string;
   readonly captchaCss: string;
+  /** The passkeys' script: the WebAuthn helper library, then public/passkeys.js. */
+  readonly passkeysScript: string;
   readonly favicon: { readonly href: string; readonly type: string };
   readonly logo: { readonly href: string; readonly width: number; readonly height: number };
   readonly manifest: string;
@@ -118,6 +122,14 @@ function altchaFile(path: string): string {
   return readFileSync(join(dirname(require.resolve('altcha')), '..', path), 'utf8');
 }
 
+function simpleWebAuthnBundle(): string {
+  // The package exports only its entry points (script/index.js for require);
+  // its browser bundle is in dist/, one level up. Its UMD wrapper, run as a
+  // module, defines globalThis.SimpleWebAuthnBrowser, which passkeys.js reads.
+  const entry = require.resolve('@simplewebauthn/browser');
+  return readFileSync(join(dirname(entry), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8');
+}
+
 /** Writes each value in place of its quoted placeholder ('NAME'); a placeholder not found is an error. */
 function fillIn(source: string, values: Record<string, string>): string {
   let out = source;
@@ -179,6 +191,11 @@ async function buildSite(brand: Brand): Promise<Site> {
     })}`,
   );
   const captchaCss = makeAsset('captcha.css', CSS, altchaFile('external/altcha.css'));
+  const passkeysScript = makeAsset(
+    'passkeys.js',
+    JS,
+    `${simpleWebAuthnBundle()}\n${publicFile('passkeys.js')}`,
+  );
   const css = makeAsset('app.css', CSS, stylesheet(brand));
   const script = makeAsset('app.js', JS, publicFile('app.js'));
   const faviconExt = images.favicon.type === 'image/svg+xml' ? 'svg' : 'png';
@@ -204,6 +221,7 @@ async function buildSite(brand: Brand): Promise<Site> {
     script: href(script),
     captchaScript: href(captchaScript),
     captchaCss: href(captchaCss),
+    passkeysScript: href(passkeysScript),
     favicon: { href: href(favicon), type: images.favicon.type },
     logo: {
       href: href(logo),
@@ -224,6 +242,7 @@ async function buildSite(brand: Brand): Promise<Site> {
     captchaScript,
     captchaCss,
     pbkdf2,
+    passkeysScript,
     ...new Set([favicon, logo]),
     any192,
     any512,

@@ -12,6 +12,8 @@ export interface PageOptions {
   body: Html;
   /** The form's CAPTCHA: its files load only on pages that show one. */
   captcha?: Captcha;
+  /** The page uses passkeys (login, «Llaves de acceso»): their script loads only there. */
+  passkeys?: boolean;
   /** Narrow card (forms) or wide (home). */
   width?: 'narrow' | 'wide';
   /** Another area of the site (the branch desk): its name beside the brand, and its home. */
@@ -39,7 +41,7 @@ ${captcha?.widget.selfHosted ? html`<script type="module" src="${links.captchaSc
       ? html`<script type="module" src="${s.src}"></script>\n`
       : html`<script src="${s.src}" async defer></script>\n`,
 )}<script type="module" src="${links.script}"></script>
-</head>
+${options.passkeys ? html`<script type="module" src="${links.passkeysScript}"></script>\n` : ''}</head>
 <body>
 <a class="skip-link" href="#contenido">${text.skipToContent}</a>
 <header class="brand-bar">

@@ -205,3 +205,34 @@ export const DESK_STAFF: Record<ProjectName, E2eStaff> = {
  * each run starts without, so no link of an earlier run is ever read.
  */
 export const DESK_ENROLMENT_FILE = '.tmp/e2e-data/e2e-desk-enrolment.json';
+
+/**
+ * The portal of the passkey journeys (passkeys.spec.ts): WebAuthn wants a
+ * host name as its relying party, never an IP address, so this one's
+ * PUBLIC_URL is http://localhost (a secure context) while the others'
+ * 127.0.0.1 leaves passkeys off (playwright.config.ts).
+ */
+export const PASSKEYS_PORT = 3919;
+export const PASSKEYS_URL = `http://localhost:${PASSKEYS_PORT}`;
+
+/** The journeys of «Llaves de acceso» (passkeys.spec.ts): one member each, as account.spec.ts. */
+export type PasskeyJourney = 'journey' | 'autofill' | 'cancel' | 'noScript' | 'off';
+
+export const PASSKEY_MEMBERS: Record<ProjectName, Record<PasskeyJourney, E2eMember>> = {
+  phone: {
+    journey: accountMember('4600061', '300061', 'Noelia', 'Barrios', 'noelia1979', 'noelia26k'),
+    autofill: accountMember('4600062', '300062', 'Walter', 'Cardozo', 'walter1968', 'walter26k'),
+    cancel: accountMember('4600063', '300063', 'Alicia', 'Duarte', 'alicia1972', 'alicia26k'),
+    noScript: accountMember('4600064', '300064', 'Ramón', 'Techera', 'ramon1965x', 'ramon26k'),
+    off: accountMember('4600065', '300065', 'Silvia', 'Olivera', 'silvia1981', 'silvia26k'),
+  },
+  desktop: {
+    journey: accountMember('4700071', '300071', 'Gustavo', 'Rivero', 'gustavo70', 'gusta26k'),
+    autofill: accountMember('4700072', '300072', 'Mónica', 'Pintos', 'monica1974', 'monica26k'),
+    cancel: accountMember('4700073', '300073', 'Fernando', 'Luna', 'fernando77', 'ferna26k'),
+    noScript: accountMember('4700074', '300074', 'Claudia', 'Viera', 'claudia86', 'claud26k'),
+    off: accountMember('4700075', '300075', 'Martín', 'Cabrera', 'martin1963', 'martin26k'),
+  },
+};
+
+E2E_MEMBERS.push(...Object.values(PASSKEY_MEMBERS).flatMap((journeys) => Object.values(journeys)));

@@ -339,7 +339,7 @@ describe(`login through the pages (${databaseLabel})`, () => {
 
   it('lets password managers fill the fields: autocomplete on user name and password, no paste blocking', async () => {
     const page = await send({ method: 'GET', url: '/' });
-    assert.match(page.body, /name="document"[\s\S]*?autocomplete="username"/);
+    assert.match(page.body, /name="document"[\s\S]*?autocomplete="username webauthn"/);
     assert.match(
       page.body,
       /name="password" type="password"[\s\S]*?autocomplete="current-password"/,

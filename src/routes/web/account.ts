@@ -6,6 +6,12 @@ import type { AppParts } from '../../deps.ts';
 import { viewMember } from '../../flows/context.ts';
 import { FlowError } from '../../flows/errors.ts';
 import {
+  listPasskeys,
+  needsPassword,
+  removePasskey,
+  renamePasskey,
+} from '../../flows/passkeys/service.ts';
+import {
   changePassword,
   closeOtherSessions,
   closeSession,
@@ -17,7 +23,7 @@ import {
   recentActivity,
   requestContactChange,
 } from '../../flows/settings/service.ts';
-import { accountPages, errors } from '../../messages/es.ts';
+import { accountPages, errors, passkeys as passkeyTexts } from '../../messages/es.ts';
 import type { Authenticated } from '../../plugins/session.ts';
 import { sessionCookieName, sessionCookieOptions } from '../../plugins/session.ts';
 import {
@@ -29,6 +35,13 @@ import {
   accountSessionsPage,
   confirmContactPage,
 } from '../../views/pages/account.ts';
+import {
+  CREATED_PARAMETER,
+  PASSKEY_PAGE_PATHS,
+  type PasskeysView,
+  passkeysPage,
+  removePasskeyPage,
+} from '../../views/pages/passkeys.ts';
 import { formField, requestContext, resendForm } from '../context.ts';
 
 const HTML = 'text/html; charset=utf-8';
@@ -187,6 +200,96 @@ export function registerAccountPages(app: FastifyInstance, deps: AppParts): void
           fields: e.fields,
         }),
       );
+    }
+  });
+
+  // Llaves de acceso: the list, rename and remove are plain forms; creating
+  // one is the page's script with the JSON calls of ./passkeys.ts.
+  const passkeysAvailable = deps.config.passkeys.rpId !== null;
+  const passkeysView = async (
+    request: FastifyRequest,
+    extra: Partial<PasskeysView> = {},
+  ): Promise<PasskeysView> => {
+    const auth = authOf(request);
+    return {
+      available: passkeysAvailable,
+      passkeys: await listPasskeys(flow, auth.member.id),
+      needsPassword: needsPassword(flow, auth),
+      ...extra,
+    };
+  };
+  app.get(PASSKEY_PAGE_PATHS.list, guarded, async (request, reply) => {
+    const view = await passkeysView(request);
+    // Where the script lands after creating one: named by its id, so the
+    // notice shows a name the portal stored, never one from the address.
+    const created = (request.query as Record<string, unknown>)[CREATED_PARAMETER];
+    const passkey = view.passkeys.find((p) => p.id === created);
+    return page(
+      reply,
+      passkeysPage(deps.site, {
+        ...view,
+        ...(passkey ? { message: passkeyTexts.created(passkey.name) } : {}),
+      }),
+    );
+  });
+  app.post(PASSKEY_PAGE_PATHS.rename, guarded, async (request, reply) => {
+    const id = formField(request.body, 'id');
+    const name = formField(request.body, 'name');
+    try {
+      const renamed = await renamePasskey(
+        flow,
+        authOf(request),
+        id,
+        name,
+        requestContext(request, 'web'),
+      );
+      return page(
+        reply,
+        passkeysPage(
+          deps.site,
+          await passkeysView(request, { message: passkeyTexts.renamed(renamed.name) }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      const view = await passkeysView(request, {
+        error: error.message,
+        ...(error.fields && id
+          ? { rename: { id, value: (name ?? '').slice(0, 200), fields: error.fields } }
+          : {}),
+      });
+      return resendForm(reply, error, () => passkeysPage(deps.site, view));
+    }
+  });
+  // Removing asks first (a GET changes nothing), then the form's POST removes.
+  app.get(PASSKEY_PAGE_PATHS.remove, guarded, async (request, reply) => {
+    const id = (request.query as Record<string, unknown>).id;
+    const view = await passkeysView(request);
+    const passkey = view.passkeys.find((p) => p.id === id);
+    if (passkey) return page(reply, removePasskeyPage(deps.site, passkey));
+    return reply
+      .code(404)
+      .type(HTML)
+      .send(passkeysPage(deps.site, { ...view, error: errors.PASSKEY_NOT_FOUND }));
+  });
+  app.post(PASSKEY_PAGE_PATHS.remove, guarded, async (request, reply) => {
+    const auth = authOf(request);
+    const id = formField(request.body, 'id');
+    const before = await listPasskeys(flow, auth.member.id);
+    try {
+      await removePasskey(flow, auth, id, requestContext(request, 'web'));
+      const name = before.find((p) => p.id === id)?.name ?? '';
+      return page(
+        reply,
+        passkeysPage(
+          deps.site,
+          await passkeysView(request, { message: passkeyTexts.removed(name) }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      const view = await passkeysView(request, { error: error.message });
+      return resendForm(reply, error, () => passkeysPage(deps.site, view));
     }
   });
 

@@ -1,4 +1,5 @@
-// Pages: login ("/"), the form post, the member home and logout.
+// Pages: login ("/"), the form post, the member home and logout. A passkey
+// login posts JSON from the login page's script (src/routes/web/passkeys.ts).
 import type { FastifyInstance } from 'fastify';
 import { DEVICE_TOKEN_DAYS } from '../../auth/devices.ts';
 import { deleteSession } from '../../auth/sessions.ts';
@@ -12,6 +13,8 @@ import { deviceCookieName, formField, requestContext, resendForm } from '../cont
 export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
   const flowDeps = deps.flow;
   const html = 'text/html; charset=utf-8';
+  // The passkey button and autofill only where WebAuthn can work (src/auth/passkey-party.ts).
+  const passkeys = deps.config.passkeys.rpId !== null;
 
   app.get('/', { schema: { hide: true }, preHandler: app.loadMember }, async (request, reply) => {
     if (request.auth) return reply.redirect('/inicio', 303);
@@ -24,7 +27,9 @@ export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
           : undefined;
     return reply
       .type(html)
-      .send(loginPage(deps.site, { captcha: deps.captcha, ...(notice ? { notice } : {}) }));
+      .send(
+        loginPage(deps.site, { captcha: deps.captcha, passkeys, ...(notice ? { notice } : {}) }),
+      );
   });
 
   app.post('/ingresar', { schema: { hide: true } }, async (request, reply) => {
@@ -53,6 +58,7 @@ export function registerLoginPages(app: FastifyInstance, deps: AppParts): void {
       return resendForm(reply, error, (e) =>
         loginPage(deps.site, {
           captcha: deps.captcha,
+          passkeys,
           document: (document ?? '').slice(0, 32),
           message: e.message,
           fields: e.fields,

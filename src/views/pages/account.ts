@@ -1,6 +1,7 @@
 // The member home ("Mi cuenta") and its pages: change password, active
-// sessions, recent activity and contact data. Plain forms that post without
-// JavaScript; one card each, readable on a 360 px phone.
+// sessions, recent activity and contact data (passkeys: ./passkeys.ts).
+// Plain forms that post without JavaScript; one card each, readable on a
+// 360 px phone.
 import type { MemberView } from '../../flows/context.ts';
 import type { ActivityItem, MaskedContacts, SessionView } from '../../flows/settings/service.ts';
 import { manual, accountPages as t, text } from '../../messages/es.ts';
@@ -15,6 +16,7 @@ export const ACCOUNT_PATHS = {
   sessions: '/mi-cuenta/sesiones',
   activity: '/mi-cuenta/actividad',
   contact: '/mi-cuenta/contacto',
+  passkeys: '/mi-cuenta/llaves',
 } as const;
 
 /** A notice at the top of a page: done (status) or refused (alert). */
@@ -53,6 +55,7 @@ ${notice(view.message)}
   <li><a class="menu-item" href="${ACCOUNT_PATHS.sessions}">${t.sessionsTitle}</a></li>
   <li><a class="menu-item" href="${ACCOUNT_PATHS.activity}">${t.activityTitle}</a></li>
   <li><a class="menu-item" href="${ACCOUNT_PATHS.contact}">${t.contactTitle}</a></li>
+  <li><a class="menu-item" href="${ACCOUNT_PATHS.passkeys}">${t.passkeysTitle}</a></li>
 </ul>
 </nav>
 <form method="post" action="/salir">

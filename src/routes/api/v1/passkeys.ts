@@ -48,7 +48,7 @@ const passkeySchema = {
   type: 'object',
   properties: {
     id: { type: 'string', description: 'The credential id (base64url)' },
-    name: { type: 'string', example: 'Gestor de contraseñas de Google' },
+    name: { type: 'string', example: 'Chrome en Android' },
     createdAt: { type: 'string', format: 'date-time' },
     lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
     synced: { type: 'boolean', description: 'Synced between devices (a password manager)' },
