@@ -12,8 +12,6 @@ import { describeStartupError } from '../startup-errors.ts';
 import { DESK_PATHS } from '../views/pages/desk.ts';
 import { UsageError, withDatabase } from './common.ts';
 
-/** Where an enrolment link opens (the desk's enrolment page). */
-
 const USAGE = `usage: npm run staff:create -- --email EMAIL --name "NAME" --role ${STAFF_ROLES.join('|')}
 
   creates a staff user of the branch desk and prints a one-time enrolment link
