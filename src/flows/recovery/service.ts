@@ -130,29 +130,7 @@ async function fulfilSmsRequest(
       purposes: RECOVERY_PURPOSES,
       fromElsewhereOnly: !knownDevice,
     });
-    const code = generateNumericCode(6);
-    const secretId = await storeSecret(trx, {
-      memberId: member.id,
-      kind: 'sms_code',
-      purpose: flow,
-      secretHash: smsCodeHash(deps, member.id, code),
-      now,
-      minutes: SMS_CODE_MINUTES,
-      knownDevice,
-    });
-    await enqueueMessage(
-      trx,
-      deps.clock,
-      deps.secret,
-      {
-        channel: 'sms',
-        to: member.mobile as string,
-        template: 'sms-code',
-        content: smsCodeMessage({ brand: deps.brand, code, minutes: SMS_CODE_MINUTES }),
-      },
-      member.id,
-      { secretId, knownDevice },
-    );
+    await queueSmsCode(trx, deps, member, flow, now, knownDevice);
     return { member, refusal: null, queued: true, knownDevice };
   });
 
@@ -193,30 +171,8 @@ export async function sendPasswordMessageFor(
       purposes: RECOVERY_PURPOSES,
       fromElsewhereOnly: true,
     });
-    if (channel === 'sms') {
-      const code = generateNumericCode(6);
-      const secretId = await storeSecret(trx, {
-        memberId: member.id,
-        kind: 'sms_code',
-        purpose: flow,
-        secretHash: smsCodeHash(deps, member.id, code),
-        now,
-        minutes: SMS_CODE_MINUTES,
-      });
-      await enqueueMessage(
-        trx,
-        deps.clock,
-        deps.secret,
-        {
-          channel: 'sms',
-          to: member.mobile as string,
-          template: 'sms-code',
-          content: smsCodeMessage({ brand: deps.brand, code, minutes: SMS_CODE_MINUTES }),
-        },
-        member.id,
-        { secretId, knownDevice: false },
-      );
-    } else {
+    if (channel === 'sms') await queueSmsCode(trx, deps, member, flow, now, false);
+    else {
       const token = generateToken();
       const secretId = await storeSecret(trx, {
         memberId: member.id,
@@ -245,6 +201,40 @@ export async function sendPasswordMessageFor(
   });
   if (!outcome.refusal) deps.courier.wake();
   return outcome;
+}
+
+/** A new SMS code for a member whose request passed the rules: stored (keyed hash) and queued. */
+async function queueSmsCode(
+  trx: Database,
+  deps: FlowDeps,
+  member: Member,
+  flow: RecoveryFlow,
+  now: Date,
+  knownDevice: boolean,
+): Promise<void> {
+  const code = generateNumericCode(6);
+  const secretId = await storeSecret(trx, {
+    memberId: member.id,
+    kind: 'sms_code',
+    purpose: flow,
+    secretHash: smsCodeHash(deps, member.id, code),
+    now,
+    minutes: SMS_CODE_MINUTES,
+    knownDevice,
+  });
+  await enqueueMessage(
+    trx,
+    deps.clock,
+    deps.secret,
+    {
+      channel: 'sms',
+      to: member.mobile as string,
+      template: 'sms-code',
+      content: smsCodeMessage({ brand: deps.brand, code, minutes: SMS_CODE_MINUTES }),
+    },
+    member.id,
+    { secretId, knownDevice },
+  );
 }
 
 /** A password request by email, handed off to be fulfilled in a batch with others. */
