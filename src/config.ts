@@ -120,6 +120,9 @@ const rate = (fallback: string) =>
       }),
   );
 
+/** The outbox's waits before try 2, 3, …: 7 tries over about 38 minutes. */
+export const DEFAULT_OUTBOX_RETRY_DELAYS = '30s,1m,2m,5m,10m,20m';
+
 /** PASSWORD_SERVICE_WORDS by default: the provider of the manual and the portal's own words. */
 export const DEFAULT_PASSWORD_SERVICE_WORDS: readonly string[] = [
   'casmu',
@@ -252,7 +255,29 @@ const schema = z.object({
   SMS_HOURLY_BUDGET: integer(0, 10_000_000, 500),
   AUDIT_RETENTION_DAYS: integer(1, 3650, 400),
   BACKGROUND_QUEUE_LIMIT: integer(1, 1_000_000, DEFAULT_BACKGROUND_QUEUE_LIMIT),
+  OUTBOX_RETRY_DELAYS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default(DEFAULT_OUTBOX_RETRY_DELAYS)
+      .transform((value) => value.split(',').map((part) => part.trim()))
+      .refine(
+        (parts) => parts.length >= 1 && parts.length <= 20 && parts.every((p) => DURATION.test(p)),
+        {
+          message:
+            'expected 1 to 20 comma-separated waits, each a number and a unit s, m or h, such as 30s,1m,2m,5m,10m,20m',
+        },
+      )
+      .transform((parts) => parts.map(durationMs)),
+  ),
+  SHUTDOWN_GRACE_SECONDS: integer(1, 600, 10),
 });
+
+const DURATION = /^\d{1,5}[smh]$/;
+/** "30s", "2m", "1h" in milliseconds (already checked against DURATION). */
+function durationMs(value: string): number {
+  return Number(value.slice(0, -1)) * (UNIT_MS[value.slice(-1)] as number);
+}
 
 export interface Config {
   readonly env: 'production' | 'development' | 'test';
@@ -305,6 +330,10 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** Password requests waiting for their after-the-answer work; past it: 503. */
   readonly backgroundQueueLimit: number;
+  /** The outbox's waits before try 2, 3, … (tries = waits + 1). */
+  readonly outboxRetryDelaysMs: readonly number[];
+  /** How long SIGTERM waits for requests in flight before the process gives up (exit 1). */
+  readonly shutdownGraceMs: number;
   /** SPEC §3's default limits table, every value configurable. */
   readonly limits: {
     readonly loginFreeFailures: number;
@@ -454,6 +483,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     productionBecause: production ? (nodeEnvSet ? 'NODE_ENV' : 'https PUBLIC_URL') : null,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     backgroundQueueLimit: v.BACKGROUND_QUEUE_LIMIT,
+    outboxRetryDelaysMs: Object.freeze(v.OUTBOX_RETRY_DELAYS),
+    shutdownGraceMs: v.SHUTDOWN_GRACE_SECONDS * 1000,
     limits: Object.freeze({
       loginFreeFailures: v.LOGIN_FREE_FAILURES,
       loginWaitFirstMs: v.LOGIN_WAIT_FIRST_SECONDS * 1000,

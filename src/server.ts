@@ -55,6 +55,7 @@ async function main(): Promise<void> {
         : new DevMailboxChannel(db, clock),
     },
     log: app.log,
+    retryDelaysMs: config.outboxRetryDelaysMs,
   });
 
   const demoCreated = config.demoMember ? await ensureDemoMember(db, hasher, clock) : false;
@@ -107,7 +108,10 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info({ signal }, 'shutting down');
     clearInterval(housekeeping);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => {
+      app.log.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
     force.unref();
     // Closing the app finishes the requests it accepted (and the work they
     // handed off, which may queue messages); then the courier stops.

@@ -49,6 +49,8 @@ export interface DispatcherOptions {
   /** The longest an outcome waits for the rest of its batch before it is written (OUTCOME_FLUSH_MS). */
   outcomeFlushMs?: number;
   pollIntervalMs?: number;
+  /** Waits before try 2, 3, …; the default is RETRY_DELAYS_MS (OUTBOX_RETRY_DELAYS). */
+  retryDelaysMs?: readonly number[];
 }
 
 /** Messages one claim takes. */
@@ -251,10 +253,11 @@ export class Dispatcher {
     } catch (error) {
       const reason = describeFailure(error);
       const permanent = error instanceof PermanentDeliveryError;
-      if (permanent || row.attempts >= MAX_ATTEMPTS) {
+      const delays = this.options.retryDelaysMs ?? RETRY_DELAYS_MS;
+      if (permanent || row.attempts >= delays.length + 1) {
         return abandoned(row, reason, 'error', 'outbox message abandoned', { reason });
       }
-      const delay = RETRY_DELAYS_MS[row.attempts - 1] ?? (RETRY_DELAYS_MS.at(-1) as number);
+      const delay = delays[row.attempts - 1] ?? (delays.at(-1) as number);
       return {
         row,
         status: 'queued',

@@ -119,6 +119,19 @@ describe('configuration', () => {
     assert.equal(loadConfig({ BACKGROUND_QUEUE_LIMIT: '' }).backgroundQueueLimit, 1000);
   });
 
+  it('reads the outbox retry waits and the shutdown grace period', () => {
+    assert.deepEqual(
+      loadConfig({}).outboxRetryDelaysMs,
+      [30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000],
+    );
+    assert.deepEqual(
+      loadConfig({ OUTBOX_RETRY_DELAYS: '1s, 2s,1m,1h' }).outboxRetryDelaysMs,
+      [1000, 2000, 60_000, 3_600_000],
+    );
+    assert.equal(loadConfig({}).shutdownGraceMs, 10_000);
+    assert.equal(loadConfig({ SHUTDOWN_GRACE_SECONDS: '30' }).shutdownGraceMs, 30_000);
+  });
+
   it('is frozen', () => {
     const config = loadConfig({});
     assert.ok(Object.isFrozen(config));
@@ -148,6 +161,10 @@ describe('configuration', () => {
       ['BACKGROUND_QUEUE_LIMIT', { BACKGROUND_QUEUE_LIMIT: '0' }],
       ['BACKGROUND_QUEUE_LIMIT', { BACKGROUND_QUEUE_LIMIT: '1000001' }],
       ['BACKGROUND_QUEUE_LIMIT', { BACKGROUND_QUEUE_LIMIT: 'many' }],
+      ['OUTBOX_RETRY_DELAYS', { OUTBOX_RETRY_DELAYS: '30s,,1m' }],
+      ['OUTBOX_RETRY_DELAYS', { OUTBOX_RETRY_DELAYS: '30 seconds' }],
+      ['OUTBOX_RETRY_DELAYS', { OUTBOX_RETRY_DELAYS: '1d' }],
+      ['SHUTDOWN_GRACE_SECONDS', { SHUTDOWN_GRACE_SECONDS: '0' }],
     ];
     for (const [variable, env] of cases) {
       it(`${variable}=${Object.values(env)[0]}`, () => {
