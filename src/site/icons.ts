@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PUBLIC_DIR } from '../paths.ts';
 import { type Brand, type BrandLogo, DEFAULT_PRIMARY_COLOR, pngSize } from './brand.ts';
 
 export interface BrandImages {
@@ -53,13 +54,7 @@ export const HEADER_LOGO_MAX_WIDTH = 240;
 export const RENDER_TIMEOUT_MS = 30_000;
 
 /** The committed images of the default brand. */
-export const DEFAULT_ICONS_DIR = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'public',
-  'icons',
-);
+export const DEFAULT_ICONS_DIR = join(PUBLIC_DIR, 'icons');
 export const DEFAULT_ICON_FILES = {
   icon192: 'icon-192.png',
   icon512: 'icon-512.png',

@@ -14,14 +14,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import { text } from '../messages/es.ts';
+import { PUBLIC_DIR } from '../paths.ts';
 import { offlinePage } from '../views/pages/offline.ts';
 import { type Brand, PAGE_BACKGROUND } from './brand.ts';
 import { brandImages } from './icons.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 /** Where the service worker is served: the root, so its scope is the whole portal. */
@@ -114,7 +113,7 @@ const JS = `text/javascript${UTF8}`;
 const CSS = `text/css${UTF8}`;
 
 function publicFile(name: string): string {
-  return readFileSync(join(root, 'public', name), 'utf8');
+  return readFileSync(join(PUBLIC_DIR, name), 'utf8');
 }
 
 function altchaFile(path: string): string {
