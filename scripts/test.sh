@@ -3,7 +3,9 @@
 # (`npm test`): installs what is missing (PostgreSQL and Chromium from
 # Debian, node modules), starts a throwaway PostgreSQL, then runs lint,
 # typecheck, unit tests, integration tests on PGlite and on PostgreSQL, and
-# the browser end-to-end tests. Ends with "N passed, N failed".
+# the browser end-to-end tests, and the operations suite (the compiled build
+# installed for production, two instances behind nginx, faults). Ends with
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -18,23 +20,35 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ ${#need[@]} -gt 0 ]; then
   step "Installing from Debian: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then echo "Installing ${need[*]} needs root (apt-get)." >&2; exit 1; fi
+  # The packages' services are not started (the tests start their own
+  # PostgreSQL and nginx on loopback, on free ports).
+  policy_made=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_made=1
+  fi
   apt-get update -qq </dev/null
-  apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null >"$OUT/apt.log" 2>&1 \
-    || { tail -20 "$OUT/apt.log"; echo "apt-get install failed" >&2; exit 1; }
+  apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null >"$OUT/apt.log" 2>&1
+  apt_code=$?
+  [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
+  [ "$apt_code" -eq 0 ] || { tail -20 "$OUT/apt.log"; echo "apt-get install failed" >&2; exit 1; }
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "Installing node modules (npm ci)"
   npm ci --no-audit --no-fund </dev/null || { echo "npm ci failed" >&2; exit 1; }
 fi
 
-passed=0
-failed=0
-record() { # name, pass-count, fail-count
-  passed=$((passed + $2)); failed=$((failed + $3))
-  printf '%s: %s passed, %s failed\n' "$1" "$2" "$3" >>"$OUT/summary.txt"
+# Each suite appends "name: N passed, N failed (S s)" to summary.txt; the
+# totals are added up from it at the end (a suite run in the background
+# records its line there too).
+SUITE_START=$(date +%s)
+record() { # name, pass-count, fail-count [, start time of the suite]
+  local since=${4:-$SUITE_START}
+  printf '%s: %s passed, %s failed (%s s)\n' "$1" "$2" "$3" "$(( $(date +%s) - since ))" >>"$OUT/summary.txt"
+  SUITE_START=$(date +%s)
 }
 
 # --- 2. Throwaway PostgreSQL ---------------------------------------------
@@ -65,15 +79,18 @@ step "Lint (biome)"
 if npx biome check . ; then record lint 1 0; else record lint 0 1; fi
 step "Typecheck (tsc --noEmit)"
 if npx tsc --noEmit -p . ; then record typecheck 1 0; else record typecheck 0 1; fi
+step "Build (npm run build: tsc to dist/)"
+if npm run build --silent </dev/null; then record build 1 0; else record build 0 1; fi
 
 # --- 4. Node test suites ---------------------------------------------------
 run_node_suite() { # name, env..., -- files...
   local name=$1; shift
+  local started; started=$(date +%s)
   local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done; shift
   if [ $# -eq 0 ]; then echo "No test files for $name" >&2; record "$name" 0 1; return; fi
   step "$name ($# files)"
-  env "${envs[@]}" node --import tsx --test --test-concurrency=2 --test-timeout=120000 \
+  env "${envs[@]}" node --import tsx --test --test-concurrency=2 --test-timeout="${OPS_TIMEOUT:-120000}" \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$OUT/$name.tap" "$@"
   local code=$?
@@ -83,7 +100,7 @@ run_node_suite() { # name, env..., -- files...
   p=${p:-0}; f=${f:-0}
   if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name ran no test" >&2; fi
-  record "$name" "$p" "$f"
+  record "$name" "$p" "$f" "$started"
 }
 
 mapfile -t UNIT < <(find test/unit -name '*.test.ts' | sort)
@@ -91,14 +108,28 @@ mapfile -t UNIT < <(find test/unit -name '*.test.ts' | sort)
 # so that no other test file competes with it for the two cores.
 TIMING=test/security/timing.test.ts
 mapfile -t INTEGRATION < <(find test/integration test/security -name '*.test.ts' ! -path "$TIMING" | sort)
+mapfile -t OPS < <(find test/ops -name '*.test.ts' | sort)
+# The operations suite (real processes, nginx, PostgreSQL restarts, outages)
+# mostly waits on processes and networks: it runs in the background, beside
+# the unit and integration suites, its output kept apart and shown when it
+# ends. Each file starts its own PostgreSQL and servers on free ports.
+step "Operations suite, in the background (${#OPS[@]} files)"
+( OPS_TIMEOUT=600000 run_node_suite ops LOG_LEVEL=silent -- "${OPS[@]}" ) >"$OUT/ops.log" 2>&1 &
+OPS_PID=$!
 run_node_suite unit LOG_LEVEL=silent -- "${UNIT[@]}"
 run_node_suite integration-pglite LOG_LEVEL=silent -- "${INTEGRATION[@]}"
-run_node_suite timing-pglite LOG_LEVEL=silent -- "$TIMING"
 if [ -n "$PG_URL" ]; then
   run_node_suite integration-postgres LOG_LEVEL=silent "TEST_DATABASE_URL=$PG_URL" -- "${INTEGRATION[@]}"
-  run_node_suite timing-postgres LOG_LEVEL=silent "TEST_DATABASE_URL=$PG_URL" -- "$TIMING"
 else
   record integration-postgres 0 1
+fi
+step "Operations suite (waiting for it to end)"
+wait "$OPS_PID"
+cat "$OUT/ops.log"
+# The timing tests measure answer times: they run when nothing else does.
+run_node_suite timing-pglite LOG_LEVEL=silent -- "$TIMING"
+if [ -n "$PG_URL" ]; then
+  run_node_suite timing-postgres LOG_LEVEL=silent "TEST_DATABASE_URL=$PG_URL" -- "$TIMING"
 fi
 
 # --- 5. Browser end-to-end -------------------------------------------------
@@ -133,5 +164,6 @@ fi
 # --- 7. Summary -------------------------------------------------------------
 step "Summary ($(( $(date +%s) - START )) s)"
 cat "$OUT/summary.txt"
+read -r passed failed < <(awk '{ p += $2; f += $4 } END { print p + 0, f + 0 }' "$OUT/summary.txt")
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
