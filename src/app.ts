@@ -21,7 +21,13 @@ import { createBackground } from './flows/background.ts';
 import { createMetrics, metricsAccess } from './ops/metrics.ts';
 import { handleFrameworkError, sendErrorPage } from './plugins/errors.ts';
 import { warnAboutUntrustedProxy } from './plugins/local-client.ts';
-import { AccessLogController, loggerOptions } from './plugins/logging.ts';
+import {
+  AccessLogController,
+  loggerOptions,
+  REQUEST_ID_HEADER,
+  requestIdOptions,
+  sendRequestId,
+} from './plugins/logging.ts';
 import { errorSchema, memberSchema } from './routes/api/v1/schemas.ts';
 import { apiPlugin } from './routes/api.ts';
 import { registerAssets } from './routes/assets.ts';
@@ -55,8 +61,14 @@ export async function buildApp(
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true },
-    frameworkErrors: handleFrameworkError,
+    // Raised before routing, where no hook runs: the answer names its request here.
+    frameworkErrors: (error, request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      handleFrameworkError(error, request, reply);
+    },
     logController: new AccessLogController(),
+    // request.id: a trusted proxy's X-Request-Id, else a new one (logging.ts).
+    ...requestIdOptions(config.trustedProxies),
   });
 
   // The parts, completed once; what it was given is left as it was.
@@ -68,6 +80,8 @@ export async function buildApp(
   const site = given.site ?? (await loadSite(config.brand));
   const completed = {
     ...given,
+    // Every password check of the app is timed for the metrics.
+    hasher: given.hasher.observed((seconds) => metrics.observePasswordVerify(seconds)),
     site,
     log,
     background,
@@ -146,6 +160,8 @@ export async function buildApp(
       reply.statusCode,
     );
   });
+  // Every answer names its request, errors and not-found answers included.
+  app.addHook('onSend', sendRequestId);
   app.addHook('onSend', async (request, reply) => {
     // Pages and API answers are never stored; the files set their own
     // (routes/assets.ts, routes/well-known.ts).

@@ -16,6 +16,8 @@ import type { Site } from './site/site.ts';
 
 export type { AlertLog } from './flows/log.ts';
 
+// What flows count, as a field of FlowDeps (src/flows/context.ts). Optional:
+// a FlowDeps made without it (a test's, a command's) counts nothing.
 export interface AppDeps {
   config: Config;
   db: Database;
@@ -71,5 +73,6 @@ export function createFlowDeps(parts: Omit<AppParts, 'flow'>): FlowDeps {
     passkeys: config.passkeys,
     brand: config.brand,
     courier: parts.courier,
+    metrics: parts.metrics,
   };
 }

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     },
     log: app.log,
     retryDelaysMs: config.outboxRetryDelaysMs,
+    metrics,
   });
 
   const demoCreated = config.demoMember ? await ensureDemoMember(db, hasher, clock) : false;

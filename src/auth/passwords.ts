@@ -35,9 +35,14 @@ export function defaultHashConcurrency(env: NodeJS.ProcessEnv = process.env): nu
   return Math.max(1, Math.min(availableParallelism() + 1, threads - 1));
 }
 
+/** Told how long one verification's argon2 work took, in seconds. */
+export type VerifyObserver = (seconds: number) => void;
+
 export class PasswordHasher {
-  #dummy: Promise<string> | undefined;
-  readonly #limit: LimitFunction;
+  /** The dummy hash verifyNothing checks against, shared with observed() views. */
+  #shared: { dummy?: Promise<string> } = {};
+  #limit: LimitFunction;
+  #observe: VerifyObserver | undefined;
 
   constructor(
     readonly parameters: HashParameters = DEFAULT_HASH_PARAMETERS,
@@ -47,6 +52,19 @@ export class PasswordHasher {
     this.#limit = pLimit(concurrency);
   }
 
+  /**
+   * This hasher, telling `observe` how long each verification's work took
+   * (the metrics' histogram). The same slots and the same dummy hash: an
+   * observed view adds no hashing at once beyond this hasher's own.
+   */
+  observed(observe: VerifyObserver): PasswordHasher {
+    const view = new PasswordHasher(this.parameters, this.concurrency);
+    view.#limit = this.#limit;
+    view.#shared = this.#shared;
+    view.#observe = observe;
+    return view;
+  }
+
   hash(password: string): Promise<string> {
     return this.#limit(() => hash(password, { algorithm: ARGON2ID, ...this.parameters }));
   }
@@ -54,7 +72,13 @@ export class PasswordHasher {
   /** Verifies; a malformed stored hash is a mismatch, never an exception. */
   async verify(stored: string, password: string): Promise<boolean> {
     try {
-      return await this.#limit(() => verify(stored, password));
+      return await this.#limit(async () => {
+        // Timed once it has its slot: the work, not the queue before it.
+        const started = performance.now();
+        const matches = await verify(stored, password);
+        this.#observe?.((performance.now() - started) / 1000);
+        return matches;
+      });
     } catch {
       return false;
     }
@@ -65,8 +89,8 @@ export class PasswordHasher {
    * member or no password, so response times do not tell them apart.
    */
   async verifyNothing(password: string): Promise<false> {
-    this.#dummy ??= this.hash('autogestion-dummy-password');
-    await this.verify(await this.#dummy, password);
+    this.#shared.dummy ??= this.hash('autogestion-dummy-password');
+    await this.verify(await this.#shared.dummy, password);
     return false;
   }
 

@@ -17,6 +17,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../auth/clock.ts';
 import { openText } from '../auth/secrets.ts';
 import type { Database, OutboxMessage } from '../db/schema.ts';
+import type { DeliveryMetrics, DeliveryResult } from '../ops/metrics.ts';
 import { type Channel, type OutgoingMessage, PermanentDeliveryError } from './message.ts';
 import { OUTBOX_SEAL } from './outbox.ts';
 
@@ -51,20 +52,36 @@ export interface DispatcherOptions {
   pollIntervalMs?: number;
   /** Waits before try 2, 3, …; the default is RETRY_DELAYS_MS (OUTBOX_RETRY_DELAYS). */
   retryDelaysMs?: readonly number[];
+  /** Where recorded outcomes are counted (/metrics); nothing is counted without it. */
+  metrics?: DeliveryMetrics;
 }
 
 /** Messages one claim takes. */
 export const DEFAULT_BATCH_SIZE = 50;
 /** Batches in delivery at once. */
 export const DEFAULT_LANES = 2;
-/** The longest an outcome waits for the rest of its batch: far inside LEASE_MS. */
-export const OUTCOME_FLUSH_MS = 1000;
+/**
+ * How long an outcome waits for others before it is written: not at all. A
+ * message sent but not yet recorded when its instance dies is sent again by
+ * whoever takes its claim over, so each outcome is written as soon as the
+ * write before it ends, together with every outcome that came in meanwhile
+ * (under load, one statement still records many).
+ */
+export const OUTCOME_FLUSH_MS = 0;
+
+/** Waits between tries to record outcomes while the database is away: 0.25 s, doubling up to 2 s… */
+const RECORD_RETRY_FIRST_MS = 250;
+const RECORD_RETRY_MAX_MS = 2000;
+/** …for as long as a lease lasts at most. */
+const RECORD_TRIES = Math.ceil(LEASE_MS / RECORD_RETRY_MAX_MS) + 4;
 
 export class Dispatcher {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
   #again = false;
   #stopped = true;
+  /** stop() was called: batches in hand are finished, no new claim is taken. */
+  #stopping = false;
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -82,10 +99,14 @@ export class Dispatcher {
     return ends.reduce((sum, end) => sum + (end.status === 'fulfilled' ? end.value : 0), 0);
   }
 
-  /** Claims and delivers batches until a claim finds nothing due. */
+  /** Claims and delivers batches until a claim finds nothing due, or the dispatcher stops. */
   async #lane(): Promise<number> {
     let total = 0;
     for (;;) {
+      // A stopping instance takes no more work from the shared outbox: what
+      // is due is left to the other instances (or the next start) instead of
+      // holding the stop past its grace period.
+      if (this.#stopping) return total;
       const batch = await this.#claim();
       if (batch.length === 0) return total;
       total += batch.length;
@@ -108,6 +129,7 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running?.catch(() => 0);
     await Promise.all(Object.values(this.options.channels).map((channel) => channel.close?.()));
@@ -168,10 +190,10 @@ export class Dispatcher {
   /**
    * Delivers one claimed batch: one statement checks every claim and the
    * secret each message carries, the deliverable ones go to their channels
-   * at once, and the outcomes are written together (ADR 021): when the
-   * whole batch is done, or sooner for those that waited OUTCOME_FLUSH_MS
-   * for a slow one (a sent message is recorded long before its lease ends,
-   * so no other instance sends it again).
+   * at once, and the outcomes are written together (ADR 021) as they come
+   * (OUTCOME_FLUSH_MS): a sent message is recorded at once, not when the
+   * slowest of its batch is done, so a crash leaves as few sent-but-not-
+   * recorded messages as possible for another instance to send again.
    */
   async #deliverBatch(rows: OutboxMessage[]): Promise<void> {
     const standings = await this.#checkBeforeSending(rows);
@@ -188,8 +210,9 @@ export class Dispatcher {
   /**
    * Collects a batch's outcomes and writes them in as few statements as
    * promptness allows: everything pending on flush(), and whatever waited
-   * outcomeFlushMs before that. Writes run one after the other; the first
-   * failure is thrown by flush().
+   * outcomeFlushMs before that. Writes run one after the other, each taking
+   * every outcome pending when it starts; the first failure is thrown by
+   * flush().
    */
   #outcomeWriter() {
     const waitMs = this.options.outcomeFlushMs ?? OUTCOME_FLUSH_MS;
@@ -200,11 +223,13 @@ export class Dispatcher {
     const writeNow = () => {
       if (timer) clearTimeout(timer);
       timer = undefined;
-      const outcomes = pending;
-      pending = [];
       writing = writing.then(async () => {
+        // Taken when the write starts: everything that came in while the
+        // previous write ran goes in this one.
+        const outcomes = pending;
+        pending = [];
         if (outcomes.length === 0) return;
-        await this.#recordOutcomes(outcomes).catch((error: unknown) => {
+        await this.#recordWhenPossible(outcomes).catch((error: unknown) => {
           failure ??= error;
         });
       });
@@ -220,6 +245,28 @@ export class Dispatcher {
         if (failure) throw failure;
       },
     };
+  }
+
+  /**
+   * Records outcomes, trying again while the database does not answer (a
+   * restart of PostgreSQL ends every connection): a message sent but left
+   * unrecorded would be sent again once its lease ran out. Gives up, with
+   * the last error, when the dispatcher stops or the claims' lease has run
+   * out (another instance may have the rows by then).
+   */
+  async #recordWhenPossible(outcomes: Outcome[]): Promise<void> {
+    const leaseEnd = Math.min(...outcomes.map((o) => o.row.locked_until?.getTime() ?? 0));
+    let waitMs = RECORD_RETRY_FIRST_MS;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await this.#recordOutcomes(outcomes);
+      } catch (error) {
+        const leaseOver = this.options.clock.now().getTime() + waitMs >= leaseEnd;
+        if (this.#stopping || leaseOver || tries >= RECORD_TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(waitMs * 2, RECORD_RETRY_MAX_MS);
+      }
+    }
   }
 
   /** Hands one message to its channel when it may go; what to record of it (null: nothing). */
@@ -361,6 +408,8 @@ export class Dispatcher {
       if (written.has(String(outcome.row.id))) {
         const { level, obj, msg } = outcome.log;
         log[level](obj, msg);
+        // Counted as recorded, like its log line: a claim lost counts nothing here.
+        this.options.metrics?.countDelivery(outcome.row.channel, RESULT_OF[outcome.status]);
       } else {
         log.warn(
           whereOf(outcome.row),
@@ -396,6 +445,13 @@ interface Outcome {
   nextAttemptAt?: Date;
   log: { level: 'info' | 'warn' | 'error'; obj: object; msg: string };
 }
+
+/** The metrics' name of each status an outcome writes. */
+const RESULT_OF: Record<Outcome['status'], DeliveryResult> = {
+  sent: 'sent',
+  queued: 'retry',
+  abandoned: 'abandoned',
+};
 
 /** The outcomes' columns as recordOutcomes unnests them. */
 interface OutcomeRow {

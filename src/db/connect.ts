@@ -29,9 +29,18 @@ export async function connectDatabase(
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5000,
     });
-    // An idle client losing its server must not crash the process.
+    // A client losing its server (a restart of PostgreSQL ends every
+    // connection) must not crash the process. An idle one is the pool's to
+    // report; a checked-out one fails its query, and the pool drops it when
+    // it comes back, but pg also emits the error on the client itself,
+    // where nobody listens while Kysely holds it: unheard, it would throw.
     pool.on('error', () => {});
-    return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    pools.set(db, pool);
+    return db;
   }
   let unlock = () => {};
   if (target.dir) {
@@ -47,6 +56,34 @@ export async function connectDatabase(
     unlock();
     throw error;
   }
+}
+
+/** How many connections a PostgreSQL pool holds, read when asked (the metrics' gauges). */
+export interface PoolStats {
+  /** Open connections, busy or idle. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection (all `max` busy, or one being opened). */
+  waiting: number;
+  max: number;
+}
+
+/** The pg pool behind each database connectDatabase opened on PostgreSQL. */
+const pools = new WeakMap<Kysely<Schema>, pg.Pool>();
+
+/**
+ * A reader of the pool behind `db`, or null when it has none (PGlite, or a
+ * database this module did not open). Reading changes nothing.
+ */
+export function databasePoolStats(db: Kysely<Schema>): (() => PoolStats) | null {
+  const pool = pools.get(db);
+  if (!pool) return null;
+  return () => ({
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+    max: pool.options.max ?? 10,
+  });
 }
 
 export class DataDirInUseError extends Error {

@@ -9,6 +9,7 @@ import type { SessionPolicy } from '../auth/sessions.ts';
 import type { Captcha } from '../captcha/port.ts';
 import type { Config } from '../config.ts';
 import type { Database, Member } from '../db/schema.ts';
+import type { FlowMetrics } from '../ops/metrics.ts';
 import type { Brand } from '../site/brand.ts';
 import type { Background } from './background.ts';
 import type { AlertLog } from './log.ts';
@@ -37,6 +38,8 @@ export interface FlowDeps {
   log: AlertLog;
   /** Where work that must not shape a request's answer time goes. */
   background: Background;
+  /** Logins, password requests and throttle refusals, for /metrics (none counted without it). */
+  metrics?: FlowMetrics;
 }
 
 export interface RequestContext {

@@ -25,6 +25,7 @@ import {
   memberFromJson,
 } from '../../members/find.ts';
 import { errors } from '../../messages/es.ts';
+import { countCaptchaThrottle, type ThrottleKind } from '../../ops/metrics.ts';
 import { checkCaptcha } from '../captcha-check.ts';
 import { type FlowDeps, type MemberView, type RequestContext, viewMember } from '../context.ts';
 import { invalidFields, throttledError } from '../errors.ts';
@@ -87,7 +88,10 @@ export async function logIn(
   }
 
   // A failed CAPTCHA spends only its own budget (captcha-check.ts).
-  await checkCaptcha(deps, input.captcha, context, documentHash);
+  await checkCaptcha(deps, input.captcha, context, documentHash).catch((error: unknown) => {
+    if (countCaptchaThrottle(deps.metrics, error)) deps.metrics?.countLogin('throttled');
+    throw error;
+  });
 
   // A slot before the password is checked; the outcome is recorded after.
   const claimed = await claimAttempt(
@@ -129,12 +133,15 @@ export async function logIn(
       },
       ...auditContext(context),
     });
+    // One outcome for an unknown document and a wrong password (ADR 015).
+    deps.metrics?.countLogin('failed');
     const base = member ? null : withoutCheckDigit(document);
     throw base ? loginErrors.checkDigit(base) : loginErrors.invalidCredentials();
   }
 
   await rehashIfNeeded(deps, usable, password, context);
   const { token, session } = await openSession(deps, budget, attempt, usable, device, context);
+  deps.metrics?.countLogin('ok');
   return {
     token,
     expiresAt: session.expires_at,
@@ -191,6 +198,7 @@ async function recordFailure(deps: FlowDeps, budget: Budget, event: AuditEvent):
   ]);
   const hit = hitLimitQuery(global, deps.clock, GLOBAL_FAILURES_KEY, rule);
   const verdict = hit.verdict((await hit.query.executeTakeFirstOrThrow()).count);
+  if (!verdict.allowed) deps.metrics?.countThrottleHit('login_failures_global');
   if (verdict.count !== rule.limit + 1) return;
   deps.log.error(
     { alert: 'login_failures_surge', limit: rule.limit, windowSeconds: rule.windowMs / 1000 },
@@ -335,8 +343,17 @@ async function refuse(
     detail: { limit, retryAfter: seconds },
     ...auditContext(context),
   });
+  deps.metrics?.countThrottleHit(THROTTLE_KIND[limit]);
+  deps.metrics?.countLogin('throttled');
   throw throttledError('LOGIN_THROTTLED', seconds);
 }
+
+/** The metrics' name of each budget a login try can find spent. */
+const THROTTLE_KIND = {
+  account: 'login_account_wait',
+  device: 'login_device_wait',
+  address: 'login_failures_per_address',
+} as const satisfies Record<string, ThrottleKind>;
 
 function addressCounter(context: RequestContext): string {
   return `login-failures:${addressKey(context.ip)}`;

@@ -355,7 +355,10 @@ export async function loginOptions(
   const rpID = rpIdOf(deps);
   const key = `passkey-challenges:${addressKey(context.ip)}`;
   const verdict = await hitLimit(deps.db, deps.clock, key, LOGIN_CHALLENGES_PER_ADDRESS);
-  if (!verdict.allowed) throw throttledError('LOGIN_THROTTLED', verdict.retryAfterSeconds);
+  if (!verdict.allowed) {
+    deps.metrics?.countThrottleHit('passkey_challenges_per_address');
+    throw throttledError('LOGIN_THROTTLED', verdict.retryAfterSeconds);
+  }
   const challenge = await storeChallenge(deps, 'login', null);
   return generateAuthenticationOptions({
     rpID,
@@ -390,6 +393,8 @@ export async function logInWithPasskey(
       userAgent: context.userAgent,
       detail: { limit: 'passkey_failures_per_address', retryAfter: budget.retryAfterSeconds },
     });
+    deps.metrics?.countThrottleHit('passkey_failures_per_address');
+    deps.metrics?.countLogin('throttled');
     throw throttledError('LOGIN_THROTTLED', budget.retryAfterSeconds);
   }
 
@@ -408,6 +413,7 @@ export async function logInWithPasskey(
       userAgent: context.userAgent,
       detail: { method: 'passkey', reason },
     });
+    deps.metrics?.countLogin('failed');
     throw error;
   };
 
@@ -504,6 +510,7 @@ export async function logInWithPasskey(
     userAgent: context.userAgent,
     detail: { method: 'passkey', passkey: shortId(row.id) },
   });
+  deps.metrics?.countLogin('ok');
   return {
     token,
     expiresAt: session.expires_at,

@@ -16,6 +16,7 @@ import { releaseLimit } from '../../auth/throttle.ts';
 import type { Database } from '../../db/schema.ts';
 import { findMemberByIdentifier } from '../../members/find.ts';
 import { errors } from '../../messages/es.ts';
+import { countCaptchaThrottle } from '../../ops/metrics.ts';
 import { normalizeRecoveryCode, randomCode } from '../../staff/second-factor.ts';
 import { checkCaptcha } from '../captcha-check.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
@@ -88,7 +89,10 @@ export async function redeemActivationCode(
   if (Object.keys(fields).length > 0 || !code) throw invalidFields(fields);
 
   const documentHash = documentHashOf(deps, identifier);
-  await checkCaptcha(deps, input.captcha, context, documentHash);
+  await checkCaptcha(deps, input.captcha, context, documentHash).catch((error: unknown) => {
+    countCaptchaThrottle(deps.metrics, error);
+    throw error;
+  });
   // Wrong printed codes spend the budget wrong SMS codes spend, counted before
   // the check and given back when the code was right (verifySmsCode).
   const counted = await spendCodeTry(deps, identifier, context);

@@ -37,6 +37,7 @@ import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
 import type { Database, Member } from '../../db/schema.ts';
 import { findMemberByIdentifier, lockMembersByIdentifiers } from '../../members/find.ts';
 import { errors, text } from '../../messages/es.ts';
+import { countCaptchaThrottle } from '../../ops/metrics.ts';
 import { type BatchedTasks, batchedTasks, serviceBusyError } from '../background.ts';
 import { checkCaptcha } from '../captcha-check.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
@@ -90,7 +91,12 @@ export async function requestPasswordChange(
 
   // Only a request with a solved CAPTCHA spends the budget the address's
   // members share; junk spends its own (captcha-check.ts).
-  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, identifier));
+  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, identifier)).catch(
+    (error: unknown) => {
+      countCaptchaThrottle(deps.metrics, error);
+      throw error;
+    },
+  );
   const perAddress = await requestsBudget(hitLimit, deps, context);
   if (!perAddress.allowed)
     await refuseRequests(deps, identifier, context, perAddress.retryAfterSeconds);
@@ -102,6 +108,8 @@ export async function requestPasswordChange(
   const request = { identifier, flow: input.flow };
   if (channel === 'email') emailRequestsOf(deps).add({ ...request, context });
   else deps.background.run('password-request', () => fulfilSmsRequest(deps, request, context));
+  // Counted as asked, before anyone knows whose the document is (ADR 015).
+  deps.metrics?.countPasswordRequest(channel);
   return { channel, identifier };
 }
 
@@ -609,7 +617,9 @@ async function refuseRequests(
   identifier: string,
   context: RequestContext,
   seconds: number,
-  limit = 'password_requests_per_address',
+  limit:
+    | 'password_requests_per_address'
+    | 'sms_code_failures_per_address' = 'password_requests_per_address',
 ): Promise<never> {
   await recordAudit(deps.db, deps.clock, {
     type: 'throttled',
@@ -620,6 +630,7 @@ async function refuseRequests(
     userAgent: context.userAgent,
     detail: { limit, retryAfter: seconds },
   });
+  deps.metrics?.countThrottleHit(limit);
   throw throttledError('REQUESTS_THROTTLED', seconds);
 }
 
@@ -694,7 +705,12 @@ export async function setPasswordWithToken(
   });
   if (Object.keys(problems).length > 0) throw recoveryErrors.passwordRejected(problems);
 
-  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, member.document));
+  await checkCaptcha(deps, input.captcha, context, documentHashOf(deps, member.document)).catch(
+    (error: unknown) => {
+      countCaptchaThrottle(deps.metrics, error);
+      throw error;
+    },
+  );
   const passwordHash = await deps.hasher.hash(password);
   const via =
     secret.purpose === 'activation' ? 'desk' : secret.kind === 'email_link' ? 'email' : 'sms';

@@ -253,6 +253,7 @@ async function claimPasswordCheck(
         detail: { limit: 'account', retryAfter: seconds, via: 'settings' },
         ...memberEvent(member.id, context),
       });
+      deps.metrics?.countThrottleHit('login_account_wait');
       throw throttledError('LOGIN_THROTTLED', seconds);
     }
     await pause(SLOT_POLL_MS + Math.floor(Math.random() * SLOT_POLL_MS));
