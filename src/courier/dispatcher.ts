@@ -302,7 +302,10 @@ export class Dispatcher {
       const permanent = error instanceof PermanentDeliveryError;
       const delays = this.options.retryDelaysMs ?? RETRY_DELAYS_MS;
       if (permanent || row.attempts >= delays.length + 1) {
-        return abandoned(row, reason, 'error', 'outbox message abandoned', { reason });
+        // Kept sealed (until the retention deletes the row): once the channel
+        // works again, `npm run outbox -- retry --abandoned` sends it, unless
+        // the link or code it carries has expired or been used by then.
+        return abandoned(row, reason, 'error', 'outbox message abandoned', { reason }, false);
       }
       const delay = delays[row.attempts - 1] ?? (delays.at(-1) as number);
       return {
@@ -471,9 +474,10 @@ function abandoned(
   level: 'info' | 'error',
   msg: string,
   extra: object = {},
+  wipe = true,
 ): Outcome {
   const obj = { ...whereOf(row), ...extra };
-  return { row, status: 'abandoned', wipe: true, reason, log: { level, obj, msg } };
+  return { row, status: 'abandoned', wipe, reason, log: { level, obj, msg } };
 }
 
 /** What a log line says of a message: never its recipient or content. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { storeSecret } from '../../src/auth/one-time-secrets.ts';
 import { createSession } from '../../src/auth/sessions.ts';
 import { runHousekeeping } from '../../src/ops/housekeeping.ts';
 import { createStaff } from '../../src/staff/accounts.ts';
@@ -49,7 +50,19 @@ describe(`housekeeping (${databaseLabel})`, () => {
         .execute();
     }
     t.clock.advanceMinutes(31);
-    await runHousekeeping(t.db, t.clock);
+    const counts = await runHousekeeping(t.db, t.clock);
+    assert.deepEqual(counts, {
+      sessions: 1,
+      staffSessions: 0,
+      staffEnrolments: 0,
+      captchaSolutions: 0,
+      passkeyChallenges: 0,
+      oneTimeSecrets: 0,
+      outboxMessages: 1,
+      devMailbox: 1,
+      auditEvents: 0,
+      staffVisits: 0,
+    });
     const sessions = await t.db.selectFrom('sessions').selectAll().execute();
     const outbox = await t.db.selectFrom('outbox').select('created_at').execute();
     const mailbox = await t.db.selectFrom('dev_mailbox').select('created_at').execute();
@@ -85,11 +98,84 @@ describe(`housekeeping (${databaseLabel})`, () => {
           created_at: new Date(now.getTime() - ago * day),
         })
         .execute();
-    await runHousekeeping(t.db, t.clock, { auditRetentionDays: 10 });
+    const counts = await runHousekeeping(t.db, t.clock, { auditRetentionDays: 10 });
+    assert.equal(counts.staffVisits, 1);
     const left = await t.db.selectFrom('staff_visits').select('note').execute();
     assert.deepEqual(
       left.map((r) => r.note),
       ['hace 9 días'],
+    );
+  });
+
+  it('counts the messages that go with the week-old secrets they carry, and keeps the others', async () => {
+    const member = await createMember(t.db);
+    const day = 24 * 60 * 60_000;
+    const now = t.clock.now();
+    const message = async (status: 'sent' | 'queued', created: Date, secretId: string) =>
+      t.db
+        .insertInto('outbox')
+        .values({
+          channel: 'email',
+          template: 'password-request',
+          member_id: member.id,
+          recipient: 'semana@example.org',
+          payload: null,
+          status,
+          next_attempt_at: created,
+          created_at: created,
+          secret_id: secretId,
+        })
+        .execute();
+    // A link that expired eight days ago, sent then; a message of it that
+    // still waits (it can never go out: the dispatcher refuses a dead link).
+    const eightDaysAgo = new Date(now.getTime() - 8 * day);
+    const old = await storeSecret(t.db, {
+      memberId: member.id,
+      kind: 'email_link',
+      purpose: 'recovery',
+      secretHash: 'old-link',
+      now: eightDaysAgo,
+      minutes: 30,
+    });
+    await message('sent', eightDaysAgo, old);
+    await message('queued', eightDaysAgo, old);
+    // A link of an hour ago: kept, with its message.
+    const hourAgo = new Date(now.getTime() - 60 * 60_000);
+    const recent = await storeSecret(t.db, {
+      memberId: member.id,
+      kind: 'email_link',
+      purpose: 'recovery',
+      secretHash: 'recent-link',
+      now: hourAgo,
+      minutes: 30,
+    });
+    await message('sent', hourAgo, recent);
+
+    const counts = await runHousekeeping(t.db, t.clock);
+    assert.equal(counts.oneTimeSecrets, 1);
+    assert.equal(counts.outboxMessages, 2, 'the sent message and the one still waiting');
+    const secrets = await t.db
+      .selectFrom('one_time_secrets')
+      .select('secret_hash')
+      .where('member_id', '=', member.id)
+      .execute();
+    assert.deepEqual(
+      secrets.map((r) => r.secret_hash),
+      ['recent-link'],
+    );
+    const messages = await t.db
+      .selectFrom('outbox')
+      .select('secret_id')
+      .where('member_id', '=', member.id)
+      .execute();
+    assert.deepEqual(
+      messages.map((r) => String(r.secret_id)),
+      [recent],
+    );
+    assert.equal(
+      (await runHousekeeping(t.db, t.clock)).outboxMessages,
+      0,
+      'a second run finds nothing',
     );
   });
 });
