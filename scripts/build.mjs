@@ -1,7 +1,7 @@
 // `npm run build`: compiles src/ and migrations/ to plain JavaScript in dist/
 // with tsc, then writes dist/server.js, the entry operators start with
 // `node dist/server.js`. Production runs only what is in dist/ (and the
-// runtime dependencies): no TypeScript tooling is loaded (ADR 026).
+// runtime dependencies): no TypeScript tooling is loaded (ADR 027).
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

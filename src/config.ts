@@ -10,7 +10,7 @@ import {
   passkeyParty,
 } from './auth/passkey-party.ts';
 import { DEFAULT_BACKGROUND_QUEUE_LIMIT } from './flows/background.ts';
-import { type Brand, brandFromEnv } from './site/brand.ts';
+import { type Brand, brandFromEnv, DEFAULT_BRAND_NAME } from './site/brand.ts';
 
 export const CAPTCHA_PROVIDERS = ['altcha', 'recaptcha', 'hcaptcha', 'turnstile', 'none'] as const;
 export type CaptchaProviderName = (typeof CAPTCHA_PROVIDERS)[number];
@@ -503,3 +503,325 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
   });
 }
+
+/**
+ * The operator's reference of every variable the schema reads, from which
+ * scripts/config-reference.ts prints docs/configuration.md. A record beside
+ * the schema rather than `.describe()` on each field: the default an
+ * operator sees is often not the schema's (PUBLIC_URL, MAIL_FROM, DEMO_MEMBER
+ * and DEV_MAILBOX are worked out in loadConfig from other variables), and the
+ * parsing lines stay untouched. Its keys are the schema's keys, so a
+ * variable added to the schema without an entry (or an entry left behind
+ * by a removed one) does not compile; test/unit/config-reference.test.ts
+ * also checks that writing each `value` changes nothing.
+ */
+export type ConfigGroup =
+  | 'server'
+  | 'database'
+  | 'email and SMS'
+  | 'CAPTCHA'
+  | 'sessions and passwords'
+  | 'limits'
+  | 'brand'
+  | 'passkeys'
+  | 'operations';
+
+export interface ConfigReferenceEntry {
+  readonly group: ConfigGroup;
+  /** One line of English (Markdown inline code allowed): what the variable sets. */
+  readonly meaning: string;
+  /** The default when it is one value, written as the operator would write it. */
+  readonly value?: string;
+  /** What an unset variable means, when there is no single value (or a remark on it). */
+  readonly unset?: string;
+}
+
+export const CONFIG_REFERENCE: { readonly [K in keyof typeof schema.shape]: ConfigReferenceEntry } =
+  {
+    NODE_ENV: {
+      group: 'server',
+      meaning:
+        '`production`, `development` or `test`; production requires `APP_SECRET`, an https `PUBLIC_URL`, `SMTP_URL` and `SMS_WEBHOOK_URL`, and refuses the dev mailbox, the demo member and CAPTCHA `none`',
+      value: 'development',
+      unset:
+        'with an https `PUBLIC_URL`, the production rules ([ADR 014](decisions/014-production-detection.md))',
+    },
+    PORT: {
+      group: 'server',
+      meaning: 'the port the server listens on (`0`: one the system picks; then set `PUBLIC_URL`)',
+      value: '3000',
+    },
+    HOST: {
+      group: 'server',
+      meaning:
+        'the address the server listens on (`0.0.0.0`: every interface, for a proxy on another machine)',
+      value: '127.0.0.1',
+    },
+    PUBLIC_URL: {
+      group: 'server',
+      meaning:
+        'the address members see, the only base of absolute links (cookie security: https turns on `Secure`, `__Host-` cookies and HSTS)',
+      unset: '`http://localhost:<PORT>` (`PORT=0`: set it; unset, `:3000`)',
+    },
+    APP_SECRET: {
+      group: 'server',
+      meaning:
+        'key for cookies and keyed hashes, ≥ 32 characters; required when `NODE_ENV=production`; the same on every instance, and kept with the backups',
+      unset: 'outside production: generated once into `DATA_DIR/app-secret`',
+    },
+    TRUSTED_PROXIES: {
+      group: 'server',
+      meaning:
+        'comma-separated IPs/CIDRs of proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Request-Id` are believed',
+      unset: 'none',
+    },
+    DATABASE_URL: {
+      group: 'database',
+      meaning: '`postgres://…` for PostgreSQL',
+      unset: 'embedded PGlite in `DATA_DIR`',
+    },
+    DATA_DIR: {
+      group: 'database',
+      meaning:
+        'folder for the embedded database and the generated development secret (one process at a time)',
+      value: './data',
+    },
+    DEMO_MEMBER: {
+      group: 'database',
+      meaning:
+        'create the demo member 1234567 / demo2026 (`true`/`false`; refused in production and with an https `PUBLIC_URL`)',
+      unset: '`true` on the embedded database outside production',
+    },
+    SMTP_URL: {
+      group: 'email and SMS',
+      meaning: '`smtp://user:pass@host:port` (or `smtps://`) of the mail server',
+      unset: 'messages go to the dev mailbox',
+    },
+    MAIL_FROM: {
+      group: 'email and SMS',
+      meaning: 'sender address and name, such as `Autogestión <no-reply@example.org>`',
+      unset: '`<BRAND_NAME> <no-reply@localhost>`',
+    },
+    SMS_WEBHOOK_URL: {
+      group: 'email and SMS',
+      meaning: 'HTTP endpoint of the SMS gateway',
+      unset: 'messages go to the dev mailbox',
+    },
+    DEV_MAILBOX: {
+      group: 'email and SMS',
+      meaning:
+        'keep email and SMS in a dev mailbox page, for the channels without a transport, answered to direct local clients only (refused in production and with an https `PUBLIC_URL`)',
+      unset: '`true` outside production, on http, when `SMTP_URL` or `SMS_WEBHOOK_URL` is unset',
+    },
+    OUTBOX_RETRY_DELAYS: {
+      group: 'email and SMS',
+      meaning:
+        'the waits before a failed email or SMS is tried again (tries = waits + 1), each a number and `s`, `m` or `h`; after the last try the message is abandoned (`npm run outbox -- status`)',
+      value: DEFAULT_OUTBOX_RETRY_DELAYS,
+    },
+    CAPTCHA_PROVIDER: {
+      group: 'CAPTCHA',
+      meaning:
+        '`altcha` (self-hosted proof of work), `recaptcha`, `hcaptcha`, `turnstile`; `none` for tests and benchmarks (refused in production)',
+      value: 'altcha',
+    },
+    CAPTCHA_SITE_KEY: {
+      group: 'CAPTCHA',
+      meaning: 'site key of a hosted CAPTCHA (required with `recaptcha`, `hcaptcha`, `turnstile`)',
+      unset: 'none',
+    },
+    CAPTCHA_SECRET: {
+      group: 'CAPTCHA',
+      meaning:
+        'secret key of a hosted CAPTCHA (required with `recaptcha`, `hcaptcha`, `turnstile`)',
+      unset: 'none',
+    },
+    CAPTCHA_VERIFY_URL: {
+      group: 'CAPTCHA',
+      meaning: "override of the hosted provider's verify endpoint (tests, proxies)",
+      unset: "the provider's",
+    },
+    ALTCHA_COST: {
+      group: 'CAPTCHA',
+      meaning: 'PBKDF2 iterations per ALTCHA guess ([ADR 005](decisions/005-altcha-captcha.md))',
+      value: '5000',
+    },
+    SESSION_IDLE_MINUTES: {
+      group: 'sessions and passwords',
+      meaning: 'a member session ends after this many minutes without a request',
+      value: '30',
+    },
+    SESSION_MAX_HOURS: {
+      group: 'sessions and passwords',
+      meaning: 'a member session ends this many hours after the login, however active',
+      value: '12',
+    },
+    PASSWORD_POLICY: {
+      group: 'sessions and passwords',
+      meaning: '`manual` (6–10 letters/digits, ≥ 1 digit) or `asvs` (8–64 printable characters)',
+      value: 'manual',
+    },
+    PASSWORD_SERVICE_WORDS: {
+      group: 'sessions and passwords',
+      meaning:
+        'words of the provider and the service no password may contain (comma-separated, 4–40 characters each; case and accents ignored)',
+      unset: `\`${DEFAULT_PASSWORD_SERVICE_WORDS.join(',')}\` and the words of \`BRAND_NAME\` and \`BRAND_SHORT_NAME\` (4+ letters)`,
+    },
+    LOGIN_FREE_FAILURES: {
+      group: 'limits',
+      meaning: 'failed logins of one account before the first wait',
+      value: '4',
+      unset: 'the 5th failure starts a wait',
+    },
+    LOGIN_WAIT_FIRST_SECONDS: {
+      group: 'limits',
+      meaning: "an account's first wait after its free failures, doubling with each failure",
+      value: '60',
+    },
+    LOGIN_WAIT_MAX_SECONDS: {
+      group: 'limits',
+      meaning: "the longest an account's wait grows",
+      value: '900',
+    },
+    LOGIN_FAILURES_PER_ADDRESS: {
+      group: 'limits',
+      meaning: 'failed logins per client address (tries with a solved CAPTCHA only)',
+      value: '100/15m',
+    },
+    LOGIN_FAILURES_GLOBAL: {
+      group: 'limits',
+      meaning:
+        'failed logins on all instances together; past it an `ALERT` line, a `login_failures_surge` audit event, and CAPTCHA challenges three times the work until the window ends (nobody is refused)',
+      value: '10000/15m',
+    },
+    PASSWORD_REQUESTS_PER_ADDRESS: {
+      group: 'limits',
+      meaning: 'password requests per client address (with a solved CAPTCHA only)',
+      value: '30/1h',
+    },
+    CAPTCHA_CHALLENGES_PER_ADDRESS: {
+      group: 'limits',
+      meaning:
+        'new ALTCHA challenges per client address (each costs the server a key derivation); past it the address gets one of 16 kept for it, never 429',
+      value: '600/15m',
+    },
+    CAPTCHA_FAILURES_PER_ADDRESS: {
+      group: 'limits',
+      meaning:
+        "failed or missing CAPTCHAs per client address; past it only that address's failing requests get 429 (audited once per window)",
+      value: '30/15m',
+    },
+    SMS_CODE_FAILURES_PER_ADDRESS: {
+      group: 'limits',
+      meaning:
+        'wrong SMS codes per client address, counted before the check (a known device does not spend it)',
+      value: '30/1h',
+    },
+    DEVICE_FREE_FAILURES: {
+      group: 'limits',
+      meaning:
+        'failed logins of a known device before its own wait ([ADR 016](decisions/016-device-cookies.md))',
+      value: '4',
+    },
+    MESSAGES_PER_MEMBER_PER_HOUR: {
+      group: 'limits',
+      meaning: 'request emails and SMS per member',
+      value: '5',
+    },
+    SMS_PER_NUMBER_PER_HOUR: {
+      group: 'limits',
+      meaning: 'SMS to one number per hour',
+      value: '3',
+    },
+    SMS_PER_NUMBER_PER_DAY: {
+      group: 'limits',
+      meaning: 'SMS to one number per day',
+      value: '10',
+    },
+    SMS_HOURLY_BUDGET: {
+      group: 'limits',
+      meaning:
+        'SMS sent in total per hour; reaching it logs an `ALERT` and stops SMS (never email)',
+      value: '500',
+    },
+    AUDIT_RETENTION_DAYS: {
+      group: 'limits',
+      meaning: 'audit events older than this are deleted',
+      value: '400',
+    },
+    BACKGROUND_QUEUE_LIMIT: {
+      group: 'limits',
+      meaning:
+        'password requests waiting for their after-the-answer work, per process; past it a request answers 503 `SERVICE_BUSY` with `Retry-After: 5`',
+      value: String(DEFAULT_BACKGROUND_QUEUE_LIMIT),
+    },
+    BRAND_NAME: {
+      group: 'brand',
+      meaning:
+        "the provider's name on pages, titles, emails, SMS (without accents) and the app manifest; 1–40 characters",
+      value: DEFAULT_BRAND_NAME,
+    },
+    BRAND_SHORT_NAME: {
+      group: 'brand',
+      meaning: "the label under the icon on a phone's home screen, ≤ 12 characters",
+      unset:
+        '`BRAND_NAME` when it fits, else its first words that fit (or the first word cut to 12)',
+    },
+    BRAND_LOGO: {
+      group: 'brand',
+      meaning:
+        'path to an SVG or PNG logo (≤ 1 MB; a PNG ≥ 192 px each side): the page header, the favicon and the app icons are made from it at start',
+      unset: 'the default mark (a white cross on `BRAND_PRIMARY_COLOR`)',
+    },
+    BRAND_PRIMARY_COLOR: {
+      group: 'brand',
+      meaning:
+        '`#rrggbb` of the header, buttons and links; refused at start when white text on it, or it as text on the page background (`#f3f1ef`), is below 4.5:1 (WCAG AA)',
+      value: '#a0102e',
+    },
+    BRAND_CALL_CENTER: {
+      group: 'brand',
+      meaning:
+        'the help number as members dial it (text and `tel:` link on every page, email and SMS), up to 20 digits, spaces, `+ * # ( ) . -`',
+      value: '144',
+    },
+    PASSKEY_ANDROID_APPS: {
+      group: 'passkeys',
+      meaning:
+        "Android apps that share the portal's passkeys: `package=SHA256_FINGERPRINT` (the signing certificate's, `AA:BB:…`), comma-separated; served as `/.well-known/assetlinks.json` and their answers accepted ([ADR 025](decisions/025-passkeys.md))",
+      unset: 'no file',
+    },
+    PASSKEY_APPLE_APP_IDS: {
+      group: 'passkeys',
+      meaning:
+        'iOS apps that share them: `TEAMID.bundle.id`, comma-separated; served as `/.well-known/apple-app-site-association`',
+      unset: 'no file',
+    },
+    LOG_LEVEL: {
+      group: 'operations',
+      meaning: 'pino level of the JSON log lines on stdout (`fatal` … `trace`, `silent`)',
+      value: 'info',
+    },
+    METRICS_TOKEN: {
+      group: 'operations',
+      meaning: 'bearer token a scraper must send to read `/metrics` on the public port',
+      unset: 'only a direct local client (loopback, no forwarding header) may read it',
+    },
+    MANAGEMENT_PORT: {
+      group: 'operations',
+      meaning:
+        'a second listener with `/metrics`, `/healthz`, `/readyz` only; the public port then has no `/metrics` ([ADR 015](decisions/015-metrics-access-and-management-port.md))',
+      unset: 'none',
+    },
+    MANAGEMENT_HOST: {
+      group: 'operations',
+      meaning: 'the address the management listener binds to',
+      value: '127.0.0.1',
+    },
+    SHUTDOWN_GRACE_SECONDS: {
+      group: 'operations',
+      meaning:
+        'on SIGTERM, how long the process waits for the requests in flight before it gives up and exits 1',
+      value: '10',
+    },
+  };
