@@ -1,5 +1,7 @@
 // The process: read the configuration, open and migrate the database,
 // listen, run housekeeping, and shut down cleanly on SIGTERM / SIGINT.
+import type { Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { buildApp } from './app.ts';
 import { systemClock } from './auth/clock.ts';
 import { PasswordHasher } from './auth/passwords.ts';
@@ -114,16 +116,53 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs);
     force.unref();
+    // The courier finishes the deliveries in hand and claims no more: the
+    // outbox is shared, what is due is for the other instances (or the next
+    // start), and a backlog must not hold the stop past its grace.
+    const courierStopped = dispatcher?.stop();
+    // Behind a proxy, first stop taking connections while the open ones are
+    // still served (drainConnections); half the grace at most, the other
+    // half is for what follows.
+    await drainConnections(app.server, config.shutdownGraceMs / 2);
     // Closing the app finishes the requests it accepted (and the work they
-    // handed off, which may queue messages); then the courier stops.
+    // handed off, which may queue messages for the outbox).
     await app.close();
     await management?.close();
-    await dispatcher?.stop();
+    await courierStopped;
     await db.destroy();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * The first step of a graceful stop: no new connections (a proxy's next
+ * connection is refused, and it tries another instance: nothing was sent,
+ * so even a POST is retried safely), while requests on connections already
+ * open are served as usual, each answer saying "Connection: close" so the
+ * proxy stops using that connection. Idle keep-alive connections are left
+ * for the proxy to close (nginx's upstream keepalive_timeout in
+ * deploy/nginx/autogestion.conf): closed from this side, the proxy may be
+ * sending a request on one at that very moment, and it does not resend a
+ * POST (a login, a password request) that it sent once; and Fastify's own
+ * close answers 503 to what arrives on them. Resolves when every
+ * connection is gone or after `waitMs`, then closes the idle ones left.
+ */
+async function drainConnections(server: Server, waitMs: number): Promise<void> {
+  server.prependListener('request', (_request, response) => {
+    if (!response.headersSent) response.setHeader('connection', 'close');
+  });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, waitMs);
+    // net.Server's close, not http.Server's: that one also closes every
+    // idle keep-alive connection at once.
+    NetServer.prototype.close.call(server, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  server.closeIdleConnections();
 }
 
 main().catch((error: unknown) => {

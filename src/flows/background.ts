@@ -3,8 +3,9 @@
 // password request (lookup, limits, secret, message), which differs between
 // a member and an unknown document. Tasks run in this process just after the
 // answer is on its way; the app's close waits for them, so a graceful stop
-// finishes what was accepted. A crash in between loses the request: the
-// member asks again (ADR 011).
+// finishes what was accepted. A database restart in between delays the
+// work (it is done again once the database answers: src/db/reconnect.ts); a
+// crash of the process loses the request: the member asks again (ADR 011).
 //
 // The queue is bounded (BACKGROUND_QUEUE_LIMIT): a flood of requests cannot
 // pile up work, and memory, faster than the database drains it. When it is
@@ -14,6 +15,7 @@
 // Work of one kind can go in batches (`batchedTasks`): many requests' work
 // in one transaction, each item still a task of the queue (ADR 021).
 
+import { RECONNECT_DELAYS_MS, whileDatabaseAway } from '../db/reconnect.ts';
 import { FlowError } from './errors.ts';
 import type { AlertLog } from './log.ts';
 
@@ -107,6 +109,8 @@ export interface BatchOptions {
    * further down. Never throws.
    */
   pace?: () => Promise<void>;
+  /** Waits between tries of a batch while the database is away (RECONNECT_DELAYS_MS). */
+  reconnectDelaysMs?: readonly number[];
 }
 
 /**
@@ -122,6 +126,10 @@ export function batchedTasks<T>(
   options: BatchOptions = {},
 ): BatchedTasks<T> {
   const limit = options.limit ?? DEFAULT_BATCH_LIMIT;
+  // A batch is all or nothing: one that lost its database is done again
+  // when the database answers, not counted as the items' failure.
+  const run = (items: T[]) =>
+    whileDatabaseAway(() => handle(items), options.reconnectDelaysMs ?? RECONNECT_DELAYS_MS);
   let waiting: { item: T; done: () => void; failed: (error: unknown) => void }[] = [];
   let running = false;
 
@@ -134,7 +142,7 @@ export function batchedTasks<T>(
         const batch = waiting.slice(0, limit);
         waiting = waiting.slice(limit);
         try {
-          await handle(batch.map((entry) => entry.item));
+          await run(batch.map((entry) => entry.item));
           for (const entry of batch) entry.done();
         } catch (error) {
           if (batch.length === 1) {
@@ -143,7 +151,7 @@ export function batchedTasks<T>(
           }
           // Nothing of the batch was kept: each item alone, its own failure its own.
           for (const entry of batch) {
-            await handle([entry.item]).then(entry.done, entry.failed);
+            await run([entry.item]).then(entry.done, entry.failed);
           }
         }
       }

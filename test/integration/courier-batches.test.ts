@@ -179,15 +179,17 @@ describe(`the dispatcher's batches (${databaseLabel})`, () => {
       again.next_attempt_at.getTime(),
       clock.now().getTime() + (RETRY_DELAYS_MS[0] as number),
     );
-    for (const [id, reason] of [
-      [ids.refused, 'SMTP refused the recipient (550)'],
-      [ids.retired, 'secret retired before delivery'],
-      [ids.sealed, 'payload cannot be opened (APP_SECRET changed?)'],
+    // A refused recipient keeps its sealed content for `npm run outbox --
+    // retry`; a dead secret or an unreadable payload has nothing to retry.
+    for (const [id, reason, kept] of [
+      [ids.refused, 'SMTP refused the recipient (550)', true],
+      [ids.retired, 'secret retired before delivery', false],
+      [ids.sealed, 'payload cannot be opened (APP_SECRET changed?)', false],
     ] as const) {
       const abandoned = await row(db, id);
       assert.deepEqual(
-        [abandoned.status, abandoned.payload, abandoned.last_error, abandoned.sent_at],
-        ['abandoned', null, reason, null],
+        [abandoned.status, abandoned.payload !== null, abandoned.last_error, abandoned.sent_at],
+        ['abandoned', kept, reason, null],
       );
     }
     const said = log.entries.map((e) => e.msg).sort();

@@ -8,6 +8,9 @@ export interface ReceivedSms {
   body: string;
   /** What the stub answered. */
   status: number;
+  /** performance.now() when it was answered, and the sender's TCP port (for the fault tests). */
+  receivedAt?: number;
+  remotePort?: number;
 }
 
 export class SmsGatewayStub {
@@ -27,11 +30,12 @@ export class SmsGatewayStub {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const status = stub ? stub.#nextStatus() : 500;
+        const seen = { receivedAt: performance.now(), remotePort: request.socket.remotePort };
         try {
           const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<ReceivedSms>;
-          stub?.requests.push({ to: String(json.to), body: String(json.body), status });
+          stub?.requests.push({ to: String(json.to), body: String(json.body), status, ...seen });
         } catch {
-          stub?.requests.push({ to: '', body: '', status: 400 });
+          stub?.requests.push({ to: '', body: '', status: 400, ...seen });
         }
         response.writeHead(status, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ ok: status < 300 }));
@@ -45,6 +49,11 @@ export class SmsGatewayStub {
     if (!address || typeof address === 'string') throw new Error('no address');
     stub = new SmsGatewayStub(server, `http://127.0.0.1:${address.port}/sms`);
     return stub;
+  }
+
+  /** The TCP port it listens on. */
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 
   /** Messages the gateway accepted (answered 2xx). */

@@ -12,6 +12,8 @@ export interface ReceivedMail {
   raw: string;
   /** performance.now() when the message was fully received. */
   receivedAt: number;
+  /** The sender's TCP port (which process sent it, for the fault tests). */
+  remotePort: number;
 }
 
 /** A free TCP port on 127.0.0.1: listened on once and released, so nothing answers there. */
@@ -29,10 +31,20 @@ export async function reservePort(): Promise<number> {
 
 export class SmtpStub {
   readonly messages: ReceivedMail[] = [];
+  /** Errors of client connections (e.g. a sender that died mid-message). */
+  readonly errors: Error[] = [];
   /** Connections seen, refused ones included. */
   connections = 0;
   /** When set, every connection and message is refused with this reply code (e.g. 421). */
   refuseWith: number | null = null;
+  /**
+   * How long each recipient waits for its reply (a slow mail server): a
+   * message is received only after it, so a sender that dies meanwhile has
+   * delivered nothing.
+   */
+  delayMs = 0;
+  /** The senders' ports of the messages waiting out `delayMs` now. */
+  readonly #delaying = new Map<string, number>();
   #server: SMTPServer | null = null;
   #waiters: { count: number; resolve: () => void }[] = [];
 
@@ -73,9 +85,18 @@ export class SmtpStub {
       },
       // Connections a pooled client already holds are refused at the next message.
       onMailFrom: (_address, _session, callback) => callback(this.#refusal()),
+      onRcptTo: (_address, session, callback) => {
+        if (this.delayMs <= 0) return callback();
+        this.#delaying.set(session.id, session.remotePort);
+        setTimeout(() => {
+          this.#delaying.delete(session.id);
+          callback();
+        }, this.delayMs);
+      },
       onData: (stream, session, callback) => {
         // The session is reused by the next message of the connection: copy it now.
         const envelope = copyEnvelope(session.envelope);
+        const remotePort = session.remotePort;
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('error', callback);
@@ -84,7 +105,7 @@ export class SmtpStub {
           const receivedAt = performance.now();
           simpleParser(raw)
             .then((parsed) => {
-              this.messages.push({ envelope, parsed, raw, receivedAt });
+              this.messages.push({ envelope, parsed, raw, receivedAt, remotePort });
               this.#notify();
               callback();
             })
@@ -92,6 +113,9 @@ export class SmtpStub {
         });
       },
     });
+    // A client that vanishes mid-session (a sender killed) is the client's
+    // problem, not the server's: kept, not thrown.
+    server.on('error', (error) => this.errors.push(error));
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
@@ -105,6 +129,11 @@ export class SmtpStub {
     if (!server) return;
     this.#server = null;
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The TCP ports of the senders whose messages wait out `delayMs` right now. */
+  delayingPorts(): number[] {
+    return [...this.#delaying.values()];
   }
 
   /** Messages sent to `address`, oldest first. */

@@ -34,6 +34,7 @@ import {
 } from '../../courier/outbox.ts';
 import { passwordRequestEmail } from '../../courier/templates/password-request.ts';
 import { smsCodeMessage } from '../../courier/templates/sms-code.ts';
+import { whileDatabaseAway } from '../../db/reconnect.ts';
 import type { Database, Member } from '../../db/schema.ts';
 import { findMemberByIdentifier, lockMembersByIdentifiers } from '../../members/find.ts';
 import { errors, text } from '../../messages/es.ts';
@@ -125,27 +126,34 @@ async function fulfilSmsRequest(
 ): Promise<void> {
   const { identifier, flow } = request;
   const now = deps.clock.now();
-  const outcome = await deps.db.transaction().execute(async (trx) => {
-    const member = await findMemberByIdentifier(trx, identifier, { lock: true });
-    // A device that logged in as this member before has budgets of its own,
-    // and its links and codes outlive requests from elsewhere (ADR 016).
-    const knownDevice = knownDeviceFor(deps.secret, context.deviceToken, member?.id, now) !== null;
-    const refusal = await whyNotSend(trx, deps, member, 'sms', now, knownDevice);
-    if (refusal || !member)
-      return { member, refusal: refusal ?? 'unknown', queued: false, knownDevice };
+  // One transaction, done again if the database restarts under it (an SMS
+  // request answered 202 is not lost to a restart); the audit line apart.
+  const outcome = await whileDatabaseAway(() =>
+    deps.db.transaction().execute(async (trx) => {
+      const member = await findMemberByIdentifier(trx, identifier, { lock: true });
+      // A device that logged in as this member before has budgets of its own,
+      // and its links and codes outlive requests from elsewhere (ADR 016).
+      const knownDevice =
+        knownDeviceFor(deps.secret, context.deviceToken, member?.id, now) !== null;
+      const refusal = await whyNotSend(trx, deps, member, 'sms', now, knownDevice);
+      if (refusal || !member)
+        return { member, refusal: refusal ?? 'unknown', queued: false, knownDevice };
 
-    await retireSecrets(trx, member.id, now, {
-      purposes: RECOVERY_PURPOSES,
-      fromElsewhereOnly: !knownDevice,
-    });
-    await queueSmsCode(trx, deps, member, flow, now, knownDevice);
-    return { member, refusal: null, queued: true, knownDevice };
-  });
+      await retireSecrets(trx, member.id, now, {
+        purposes: RECOVERY_PURPOSES,
+        fromElsewhereOnly: !knownDevice,
+      });
+      await queueSmsCode(trx, deps, member, flow, now, knownDevice);
+      return { member, refusal: null, queued: true, knownDevice };
+    }),
+  );
 
-  await recordAudit(
-    deps.db,
-    deps.clock,
-    requestEvent(deps, { identifier, flow, context, via: 'sms' }, outcome),
+  await whileDatabaseAway(() =>
+    recordAudit(
+      deps.db,
+      deps.clock,
+      requestEvent(deps, { identifier, flow, context, via: 'sms' }, outcome),
+    ),
   );
   if (outcome.queued) deps.courier.wake();
 }
