@@ -6,6 +6,8 @@
 // the API (src/routes/api.ts) answers JSON, the pages (src/routes/pages.ts)
 // and the assets answer the portal's error page. No path decides it.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionLost } from '../db/reconnect.ts';
+import { serviceBusyError } from '../flows/background.ts';
 import { FlowError, invalidFields } from '../flows/errors.ts';
 import { ACTIVATION_CODE_PATH } from '../flows/recovery/activation.ts';
 import { CHANGE_PASSWORD_PATH } from '../flows/recovery/service.ts';
@@ -173,6 +175,13 @@ function validationError(error: FastifyError): FlowError {
 function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer & { expected: boolean } {
   const answer = toErrorAnswer(error);
   if (answer) return { ...answer, expected: true };
+  // The database away (a restart, a failover): 503 with Retry-After, which
+  // a client and a proxy know to try again, rather than an unexplained 500.
+  if (isConnectionLost(error)) {
+    request.log.warn({ err: error }, 'request failed: the database is unreachable');
+    const busy = serviceBusyError();
+    return { error: busy, status: statusOf(busy), expected: true };
+  }
   request.log.error({ err: error }, 'request failed');
   return { ...internalAnswer(), expected: false };
 }
