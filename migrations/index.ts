@@ -14,6 +14,7 @@ import * as staff from './2026-12-02-007-staff.ts';
 import * as printedCodes from './2026-12-02-008-printed-codes.ts';
 import * as staffAuditIndexes from './2026-12-02-009-staff-audit-indexes.ts';
 import * as passkeys from './2026-12-02-010-passkeys.ts';
+import * as requestIntake from './2026-12-02-011-request-intake.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-008-printed-codes': printedCodes,
   '2026-12-02-009-staff-audit-indexes': staffAuditIndexes,
   '2026-12-02-010-passkeys': passkeys,
+  '2026-12-02-011-request-intake': requestIntake,
 };

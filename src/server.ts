@@ -14,6 +14,8 @@ import { Dispatcher } from './courier/dispatcher.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
+import { RequestIntake } from './flows/recovery/intake.ts';
+import { resumePasswordRequest } from './flows/recovery/service.ts';
 import { buildManagementApp } from './management.ts';
 import { assertNoDemoMember, DEMO_MEMBER, ensureDemoMember } from './members/demo.ts';
 import { runHousekeeping } from './ops/housekeeping.ts';
@@ -93,6 +95,10 @@ async function main(): Promise<void> {
     );
   process.stdout.write(`${lines.join('\n')}\n\n`);
   dispatcher.start();
+  // Password requests an instance accepted and died before doing: taken over
+  // here once their lease is over (ADR 011).
+  const intake = new RequestIntake(app.parts.flow, resumePasswordRequest, { log: app.log });
+  intake.start();
 
   const housekeeping = setInterval(() => {
     void (async () => {
@@ -120,6 +126,8 @@ async function main(): Promise<void> {
     // outbox is shared, what is due is for the other instances (or the next
     // start), and a backlog must not hold the stop past its grace.
     const courierStopped = dispatcher?.stop();
+    // Takes over no more requests; what it handed off, the app's close finishes.
+    await intake.stop();
     // Behind a proxy, first stop taking connections while the open ones are
     // still served (drainConnections); half the grace at most, the other
     // half is for what follows.

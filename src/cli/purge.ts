@@ -30,6 +30,7 @@ const KINDS: Record<keyof HousekeepingCounts, string> = {
   devMailbox: 'dev mailbox messages past retention',
   auditEvents: 'audit events past AUDIT_RETENTION_DAYS',
   staffVisits: 'desk identity checks past AUDIT_RETENTION_DAYS',
+  requestIntake: 'password requests left in the intake a day (could not be opened)',
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -215,6 +215,22 @@ export interface WebauthnChallengesTable {
   expires_at: Timestamp;
 }
 
+/**
+ * A password request answered 202 whose work is not done yet (ADR 011):
+ * deleted by that work, taken over by any instance after retry_after.
+ */
+export interface RequestIntakeTable {
+  id: Generated<string>;
+  flow: 'recovery' | 'registration';
+  channel: 'email' | 'sms';
+  /** The canonical document or member number, sealed (src/flows/recovery/intake.ts). */
+  identifier: string;
+  /** The request's context (address, user agent, web or api, device token), sealed. */
+  context: string;
+  created_at: Timestamp;
+  retry_after: Timestamp;
+}
+
 export interface Schema {
   members: MembersTable;
   sessions: SessionsTable;
@@ -232,6 +248,7 @@ export interface Schema {
   staff_recovery_codes: StaffRecoveryCodesTable;
   staff_sessions: StaffSessionsTable;
   staff_visits: StaffVisitsTable;
+  request_intake: RequestIntakeTable;
 }
 
 export type Database = Kysely<Schema>;

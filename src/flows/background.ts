@@ -5,7 +5,8 @@
 // answer is on its way; the app's close waits for them, so a graceful stop
 // finishes what was accepted. A database restart in between delays the
 // work (it is done again once the database answers: src/db/reconnect.ts); a
-// crash of the process loses the request: the member asks again (ADR 011).
+// crash of the process leaves a password request in its intake row, which
+// another instance takes over (src/flows/recovery/intake.ts, ADR 011).
 //
 // The queue is bounded (BACKGROUND_QUEUE_LIMIT): a flood of requests cannot
 // pile up work, and memory, faster than the database drains it. When it is

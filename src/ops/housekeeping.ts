@@ -2,7 +2,8 @@
 // used CAPTCHA solutions, passkey challenges never answered, and the records
 // of links, codes and messages once no rule needs them (limits look back one
 // day; a week leaves room for support), ended throttle windows, and audit events (and the desk's identity checks
-// they name) past AUDIT_RETENTION_DAYS. The server runs it every few minutes;
+// they name) past AUDIT_RETENTION_DAYS, and password requests left in the
+// intake for a day (their sweeper could not open them: APP_SECRET changed). The server runs it every few minutes;
 // `npm run purge` runs it now and prints what it removed.
 
 import { deleteOldAuditEvents } from '../audit/query.ts';
@@ -13,6 +14,8 @@ import type { Database } from '../db/schema.ts';
 import { deleteExpiredStaffSessions } from '../staff/sessions.ts';
 
 export const RECORD_RETENTION_DAYS = 7;
+/** A request's intake row is taken over within a minute; one still there after a day never will be. */
+export const INTAKE_RETENTION_HOURS = 24;
 
 /** Rows one run deleted, by kind. */
 export interface HousekeepingCounts {
@@ -27,6 +30,8 @@ export interface HousekeepingCounts {
   devMailbox: number;
   auditEvents: number;
   staffVisits: number;
+  /** Password requests left in the intake a day (src/flows/recovery/intake.ts): they could not be opened. */
+  requestIntake: number;
 }
 
 export async function runHousekeeping(
@@ -87,6 +92,12 @@ export async function runHousekeeping(
   const staffVisits = deleted(
     await db.deleteFrom('staff_visits').where('created_at', '<', auditCutoff).executeTakeFirst(),
   );
+  const requestIntake = deleted(
+    await db
+      .deleteFrom('request_intake')
+      .where('created_at', '<', new Date(now.getTime() - INTAKE_RETENTION_HOURS * 60 * 60_000))
+      .executeTakeFirst(),
+  );
   return {
     sessions,
     staffSessions,
@@ -98,5 +109,6 @@ export async function runHousekeeping(
     devMailbox,
     auditEvents,
     staffVisits,
+    requestIntake,
   };
 }

@@ -62,6 +62,7 @@ describe(`housekeeping (${databaseLabel})`, () => {
       devMailbox: 1,
       auditEvents: 0,
       staffVisits: 0,
+      requestIntake: 0,
     });
     const sessions = await t.db.selectFrom('sessions').selectAll().execute();
     const outbox = await t.db.selectFrom('outbox').select('created_at').execute();
@@ -177,5 +178,34 @@ describe(`housekeeping (${databaseLabel})`, () => {
       0,
       'a second run finds nothing',
     );
+  });
+
+  it('forgets password requests left in the intake for a day (they could not be opened), not younger ones', async () => {
+    const now = t.clock.now();
+    const row = (hoursAgo: number) => {
+      const created = new Date(now.getTime() - hoursAgo * 60 * 60_000);
+      return {
+        flow: 'recovery' as const,
+        channel: 'email' as const,
+        // Sealed under a key this server does not have: its sweeper can never open it.
+        identifier: 'sealed.under.another-secret',
+        context: 'sealed.under.another-secret',
+        created_at: created,
+        retry_after: new Date(created.getTime() + 60_000),
+      };
+    };
+    const ids = await t.db
+      .insertInto('request_intake')
+      .values([row(25), row(23)])
+      .returning('id')
+      .execute();
+    const counts = await runHousekeeping(t.db, t.clock);
+    assert.equal(counts.requestIntake, 1);
+    const left = await t.db.selectFrom('request_intake').select('id').execute();
+    assert.deepEqual(
+      left.map((r) => String(r.id)),
+      [String(ids[1]?.id)],
+    );
+    await t.db.deleteFrom('request_intake').execute();
   });
 });

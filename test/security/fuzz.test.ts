@@ -86,6 +86,7 @@ const TABLE_ORDER = {
   staff_visits: 'id',
   passkeys: 'id',
   webauthn_challenges: 'challenge_hash',
+  request_intake: 'id',
 } as const;
 type Table = keyof typeof TABLE_ORDER;
 type Row = Record<string, unknown>;

@@ -44,6 +44,7 @@ import { checkCaptcha } from '../captcha-check.ts';
 import type { FlowDeps, RequestContext } from '../context.ts';
 import { invalidFields, throttledError } from '../errors.ts';
 import { recoveryErrors } from './errors.ts';
+import { dropIntake, type IntakeRequest, recordIntake, takeIntake } from './intake.ts';
 import {
   type DeliveryChannel,
   EMAIL_LINK_MINUTES,
@@ -104,14 +105,41 @@ export async function requestPasswordChange(
 
   // Everything that depends on who the document belongs to runs after the
   // answer, for every document alike: the answer's time tells nothing.
-  // Emailed links go in batches (ADR 021); SMS one by one (number limits,
-  // the hourly budget).
-  const request = { identifier, flow: input.flow };
-  if (channel === 'email') emailRequestsOf(deps).add({ ...request, context });
-  else deps.background.run('password-request', () => fulfilSmsRequest(deps, request, context));
+  // The request is written down first (one statement, the same for every
+  // document): if this process dies before its work is done, another
+  // instance takes it over (intake.ts).
+  const request: IntakeRequest = { identifier, flow: input.flow, channel, context };
+  const intakeId = await recordIntake(deps.db, deps.clock, deps.secret, request);
+  try {
+    resumePasswordRequest(deps, intakeId, request);
+  } catch (error) {
+    // The queue filled up meanwhile: refused, so nobody may do it later.
+    await dropIntake(deps.db, intakeId);
+    throw error;
+  }
   // Counted as asked, before anyone knows whose the document is (ADR 015).
   deps.metrics?.countPasswordRequest(channel);
   return { channel, identifier };
+}
+
+/**
+ * Hands a written-down password request to its work, after the answer:
+ * emailed links go in batches (ADR 021); SMS one by one (number limits, the
+ * hourly budget). The sweeper of requests left behind hands them here too.
+ * Throws SERVICE_BUSY (and hands nothing) when the queue is full.
+ */
+export function resumePasswordRequest(
+  deps: FlowDeps,
+  intakeId: string,
+  request: IntakeRequest,
+): void {
+  const { identifier, flow, context } = request;
+  if (request.channel === 'email')
+    emailRequestsOf(deps).add({ identifier, flow, context, intakeId });
+  else
+    deps.background.run('password-request', () =>
+      fulfilSmsRequest(deps, { identifier, flow, intakeId }, context),
+    );
 }
 
 /**
@@ -121,15 +149,18 @@ export async function requestPasswordChange(
  */
 async function fulfilSmsRequest(
   deps: FlowDeps,
-  request: { identifier: string; flow: RecoveryFlow },
+  request: { identifier: string; flow: RecoveryFlow; intakeId?: string },
   context: RequestContext,
 ): Promise<void> {
-  const { identifier, flow } = request;
+  const { identifier, flow, intakeId } = request;
   const now = deps.clock.now();
   // One transaction, done again if the database restarts under it (an SMS
   // request answered 202 is not lost to a restart); the audit line apart.
   const outcome = await whileDatabaseAway(() =>
     deps.db.transaction().execute(async (trx) => {
+      // The request's intake row goes with what it does; gone already,
+      // another worker did it (intake.ts): nothing to do, nothing to audit.
+      if (intakeId !== undefined && !(await takeIntake(trx, [intakeId])).has(intakeId)) return null;
       const member = await findMemberByIdentifier(trx, identifier, { lock: true });
       // A device that logged in as this member before has budgets of its own,
       // and its links and codes outlive requests from elsewhere (ADR 016).
@@ -147,6 +178,7 @@ async function fulfilSmsRequest(
       return { member, refusal: null, queued: true, knownDevice };
     }),
   );
+  if (!outcome) return;
 
   await whileDatabaseAway(() =>
     recordAudit(
@@ -258,6 +290,8 @@ export interface EmailRequest {
   identifier: string;
   flow: RecoveryFlow;
   context: RequestContext;
+  /** Its intake row (intake.ts), deleted in the batch's transaction; none when driven directly. */
+  intakeId?: string;
 }
 
 /** Each app's batches of email requests (one per FlowDeps, hence per Background). */
@@ -323,9 +357,15 @@ export async function waitForCourier(
  * already queued for the member; a member's later request in the batch
  * retires the links of the earlier ones as it would have one by one.
  */
-export async function fulfilEmailRequests(deps: FlowDeps, requests: EmailRequest[]): Promise<void> {
+export async function fulfilEmailRequests(deps: FlowDeps, batch: EmailRequest[]): Promise<void> {
   const now = deps.clock.now();
   const queued = await deps.db.transaction().execute(async (trx) => {
+    // The batch's intake rows go with what it does. A request whose row is
+    // gone was done by another worker (intake.ts): left out, quietly.
+    const ids = batch.flatMap((r) => (r.intakeId === undefined ? [] : [r.intakeId]));
+    const taken = await takeIntake(trx, ids);
+    const requests = batch.filter((r) => r.intakeId === undefined || taken.has(r.intakeId));
+    if (requests.length === 0) return 0;
     const members = await lockMembersByIdentifiers(
       trx,
       requests.map((r) => r.identifier),
