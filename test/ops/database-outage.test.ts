@@ -98,6 +98,10 @@ describe('a database that goes away, and a courier that stops', { skip: skipReas
       secret: TEST_SECRET,
       channels: { email: channel, sms: channel },
       log: new CapturedLog(),
+      // One lane: a second one would claim again while the database is
+      // down, and runOnce reports that failure (the server's loop would
+      // just try again later).
+      lanes: 1,
     });
     const id = await enqueueMessage(db, systemClock, TEST_SECRET, email('a@example.org'), null);
     let restarted: Promise<void> = Promise.resolve();
